@@ -1,0 +1,5 @@
+import sys
+
+from proximite.cli import main
+
+sys.exit(main())
