@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger("proximite")
 
@@ -77,7 +78,7 @@ class Issue:
         return (", ".join(loc) + ": " if loc else "") + f"[{self.kind}] {self.message}"
 
 
-@dataclass
+@dataclass(eq=False)
 class LoadReport:
     """What a loader read, kept and skipped, with the reasons.
 
@@ -91,12 +92,20 @@ class LoadReport:
         Rows in the returned table.
     issues : list of Issue
         Every warning, in input order.
+    without_coordinates : pandas.DataFrame or None
+        For point layers: the rows left out for lack of a usable point.
+
+    Notes
+    -----
+    Reports compare by identity, so that ``pandas.concat`` of two loaded
+    layers simply drops the differing ``attrs`` instead of failing.
     """
 
     source: str
     rows_read: int = 0
     rows_kept: int = 0
     issues: list[Issue] = field(default_factory=list)
+    without_coordinates: Any = field(default=None, repr=False)
 
     def warn(
         self,
@@ -127,6 +136,11 @@ class LoadReport:
         """Log one line per kind of warning at WARNING level."""
         for kind, n in sorted(self.counts.items()):
             logger.warning("%s: %d %s", Path(self.source).name, n, kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: source, row counts and warnings counted by kind."""
+        return {"source": self.source, "rows_read": self.rows_read,
+                "rows_kept": self.rows_kept, "warnings": self.counts}
 
     def __str__(self) -> str:
         parts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items())) or "no warnings"

@@ -1,0 +1,75 @@
+"""``proximite audit``: the commune audit of one département."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from proximite.progress import progress_enabled
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``audit`` sub-command."""
+    p = sub.add_parser(
+        "audit",
+        help="test the '< 30 minutes to a France Services' promise, commune by commune",
+        description="Audit a département: car travel time from every commune's population "
+        "to the nearest France Services (sites across the border count).",
+    )
+    p.add_argument("--departement", "-d", default="05", help="département code (default 05)")
+    p.add_argument("--roads", type=Path, help="road file (Geofabrik roads, .osm.pbf, .osm)")
+    p.add_argument("--sites", type=Path, help="France Services CSV (official format)")
+    p.add_argument("--communes", type=Path, help="commune boundaries with population")
+    p.add_argument("--broadband", type=Path, help="broadband by commune (ARCEP JSON or CSV)")
+    p.add_argument("--mediation", type=Path, help="mediation venues (JSON or CSV)")
+    p.add_argument("--threshold", type=float, default=30.0, help="minutes promised (30)")
+    p.add_argument("--out", type=Path, help="output folder (default outputs/<dep>/)")
+    p.add_argument("--no-maps", action="store_true", help="skip map.html, map.png, report.html")
+    p.add_argument("--no-cache", action="store_true", help="rebuild the road network")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the audit, write its files and print a short summary."""
+    from proximite.auditing import audit
+
+    result = audit(
+        args.departement,
+        roads=args.roads,
+        sites=args.sites,
+        communes=args.communes,
+        broadband=args.broadband,
+        mediation=args.mediation,
+        threshold=args.threshold,
+        cache=not args.no_cache,
+        progress=progress_enabled(args.quiet),
+    )
+    out = args.out or Path("outputs") / result.departement
+    written = result.save(out, maps=not args.no_maps)
+    print(format_summary(result.summary))
+    print(f"Fichiers écrits dans {out}/ : " + ", ".join(sorted(p.name for p in written.values())))
+    return 0
+
+
+def format_summary(s: dict) -> str:
+    """A few human lines from an audit summary."""
+    pop = s["population"]
+
+    def pct(x: float) -> str:
+        return f"{100 * x / pop:.1f} %" if pop else "n/a"
+
+    thr = s.get("threshold_minutes", 30)
+    lines = [
+        f"Département {s['departement']} — {pop:,} habitants, {s['communes']} communes".replace(
+            ",", " "),
+        f"  à moins de 20 min d'une France services : {s['population_within_20']:,.0f} "
+        f"({pct(s['population_within_20'])})".replace(",", " "),
+        f"  à moins de 30 min d'une France services : {s['population_within_30']:,.0f} "
+        f"({pct(s['population_within_30'])})".replace(",", " "),
+        f"  communes au-delà de {thr:g} min (moins de la moitié de la population) : "
+        f"{s['communes_beyond_threshold']}",
+        f"  population sans accès routier : {s['unreachable_population']:,.0f}".replace(",", " "),
+        f"  France services utilisées : {s['sites_used']} "
+        f"(dont {s['sites_outside_departement']} hors du département)",
+    ]
+    return "\n".join(lines)
