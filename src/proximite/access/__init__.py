@@ -7,16 +7,32 @@ off-network access legs included (see :mod:`proximite.access.engine`).
 
 from __future__ import annotations
 
-from proximite.access.engine import NearestResult, nearest, od_matrix, times_from_sites
-from proximite.access.isochrones import BUFFER_M, isochrones, reached_polygon, service_areas
+from proximite.access.engine import (
+    NearestResult,
+    Route,
+    nearest,
+    od_matrix,
+    route,
+    times_from_sites,
+)
+from proximite.access.isochrones import (
+    RESOLUTION_M,
+    isochrones,
+    reached_polygon,
+    service_areas,
+    tolerance_seconds,
+)
 
 __all__ = [
-    "BUFFER_M",
+    "RESOLUTION_M",
     "NearestResult",
+    "Route",
     "isochrones",
     "nearest",
     "od_matrix",
     "reached_polygon",
+    "route",
     "service_areas",
     "times_from_sites",
+    "tolerance_seconds",
 ]

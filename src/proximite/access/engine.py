@@ -96,7 +96,9 @@ def site_sources(network: RoadNetwork, sites: Any) -> tuple[np.ndarray, np.ndarr
     return node[first], leg[first], pos[first]
 
 
-def _with_virtual_sources(graph: sp.csr_matrix, nodes: np.ndarray, legs: np.ndarray) -> sp.csr_matrix:
+def _with_virtual_sources(
+    graph: sp.csr_matrix, nodes: np.ndarray, legs: np.ndarray
+) -> sp.csr_matrix:
     """``graph`` plus one virtual node per source (ids n..n+k-1) with an edge
     virtual -> node weighted by the leg (explicit zeros kept)."""
     n = graph.shape[0]
@@ -293,3 +295,77 @@ def times_from_sites(
         out[sl] = np.atleast_2d(d) + legs[sl, None]
     out[out > limit] = np.inf
     return pos, out
+
+
+@dataclass(frozen=True)
+class Route:
+    """The fastest route between two points.
+
+    Attributes
+    ----------
+    seconds : float
+        Car time, both access legs included (``inf`` when unreachable).
+    meters : float
+        Distance along that route, both straight access legs included.
+    nodes : ndarray of int64
+        Node ids of the path, origin node first (empty when unreachable).
+    """
+
+    seconds: float
+    meters: float
+    nodes: np.ndarray
+
+
+def route(network: RoadNetwork, origin: Any, destination: Any) -> Route:
+    """Fastest route from one point to another (same engine as :func:`nearest`).
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The road network.
+    origin, destination : GeoDataFrame or GeoSeries
+        One point each, with a CRS.
+
+    Returns
+    -------
+    Route
+
+    Raises
+    ------
+    InputError
+        A point is not a single point, or is farther than ``max_snap_m`` from the
+        usable network.
+    """
+    network = _check_network(network)
+    ends = []
+    for name, pts in (("origin", origin), ("destination", destination)):
+        if len(pts) != 1:
+            raise InputError(f"{name} must be one point, got {len(pts)}", field=name)
+        snap = network.snap(pts)
+        if snap.node[0] < 0:
+            raise InputError(
+                f"{name} is {snap.distance_m[0]:.0f} m from the nearest usable road node "
+                f"(more than max_snap_m = {network.profile.max_snap_m:.0f} m)",
+                field=name,
+            )
+        ends.append((int(snap.node[0]), float(snap.distance_m[0])))
+    (a, da), (b, db) = ends
+    dist, pred = dijkstra(network.graph, directed=True, indices=a, return_predecessors=True)
+    if not np.isfinite(dist[b]):
+        return Route(np.inf, np.inf, np.zeros(0, dtype=np.int64))
+    path = [b]
+    while path[-1] != a:
+        path.append(int(pred[path[-1]]))
+    nodes = np.asarray(path[::-1], dtype=np.int64)
+    arr = network.arrays
+    g = network.graph
+    # edge ids of the path: edges are sorted by (u, v), as the CSR rows
+    tails, heads = nodes[:-1], nodes[1:]
+    eid = np.array(
+        [g.indptr[t] + np.searchsorted(g.indices[g.indptr[t] : g.indptr[t + 1]], h)
+         for t, h in zip(tails, heads, strict=True)],
+        dtype=np.int64,
+    )
+    legs = network.access_seconds(np.array([da, db])).sum()
+    meters = float(arr.length_m[eid].sum()) + da + db
+    return Route(float(dist[b] + legs), meters, nodes)

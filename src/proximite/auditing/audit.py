@@ -163,15 +163,26 @@ def default_roads(departement: str) -> Path:
 
 
 def _load(value, loader, files: dict, key: str, **kw):
-    """Call ``loader`` on a path (recording its hash) or pass a frame through."""
+    """Call ``loader`` on a path (recording its files' hashes) or pass a frame through."""
     if value is None or isinstance(value, str | Path):
         frame = loader(value, **kw) if value is not None else loader(**kw)
         report = frame.attrs.get("report")
-        source = Path(report.source if report is not None else value or "")
-        files[key] = {"file": source.name, "sha256": _sha256(source) if source.is_file() else None}
+        sources = report.source.split(" + ") if report is not None else [str(value)]
+        entries = [{"file": Path(s).name, "sha256": _sha256(Path(s))}
+                   for s in sources if Path(s).is_file()]
+        files[key] = entries[0] if len(entries) == 1 else {
+            "file": " + ".join(e["file"] for e in entries),
+            "sha256": _combined_hash([e["sha256"] for e in entries]),
+            "parts": entries,
+        }
         return frame
     files[key] = {"file": "<in memory>", "sha256": None}
     return value
+
+
+def _combined_hash(hashes: list[str]) -> str:
+    """One SHA-256 standing for several files (hash of their hashes, in order)."""
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
 
 def audit(

@@ -114,18 +114,19 @@ def national_totals(table: pd.DataFrame) -> dict[str, Any]:
     """
     done = table[table["status"].isin(["ok", "skipped"])]
 
+    def total(t: pd.DataFrame, col: str) -> float:
+        if col not in t or not len(t):
+            return 0.0
+        return float(pd.to_numeric(t[col], errors="coerce").fillna(0).sum())
+
     def block(t: pd.DataFrame) -> dict[str, Any]:
-        pop = float(pd.to_numeric(t.get("population"), errors="coerce").fillna(0).sum()) \
-            if len(t) else 0.0
-        within = float(pd.to_numeric(t.get("population_within_threshold"),
-                                     errors="coerce").fillna(0).sum()) if len(t) else 0.0
-        com = pd.to_numeric(t.get("communes"), errors="coerce").fillna(0) if len(t) else []
-        beyond = pd.to_numeric(t.get("communes_beyond_threshold"),
-                               errors="coerce").fillna(0) if len(t) else []
+        pop = total(t, "population")
+        within = total(t, "population_within_threshold")
         return {"departements": len(t), "population": int(pop),
                 "population_within_threshold": round(within, 1),
                 "share_within_threshold": round(within / pop, 6) if pop else None,
-                "communes": int(np.sum(com)), "communes_beyond_threshold": int(np.sum(beyond))}
+                "communes": int(total(t, "communes")),
+                "communes_beyond_threshold": int(total(t, "communes_beyond_threshold"))}
 
     out = {"all": block(done)}
     for method in ("network", "estimate"):

@@ -152,7 +152,30 @@ def _profile_hash() -> str | None:
 
 
 @contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask's own INFO logs only when proximite logs at DEBUG (``-v``)."""
+    verbose = logging.getLogger("proximite").getEffectiveLevel() <= logging.DEBUG
+    names = ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
+             "distributed.worker", "distributed.http.proxy")
+    saved = {n: logging.getLogger(n).level for n in names}
+    if not verbose:
+        for n in names:
+            logging.getLogger(n).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for n, level in saved.items():
+            logging.getLogger(n).setLevel(level)
+
+
+@contextmanager
 def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    with _quiet_dask(), _dask_session(workers, scheduler) as client:
+        yield client
+
+
+@contextmanager
+def _dask_session(workers: int, scheduler: str | None) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -163,7 +186,7 @@ def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
             client.close()
         return
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     try:
         client = Client(cluster)
         try:
@@ -342,7 +365,7 @@ def batch_audit(
 
         # -- collect network audits
         with tqdm(total=len(futures), desc="audits", unit="dép.", disable=not progress) as bar:
-            for fut in as_completed(list(futures)):
+            for fut in (as_completed(list(futures)) if futures else []):
                 dep = futures[fut]
                 try:
                     res = fut.result()

@@ -175,7 +175,7 @@ def build_graph(
     fcode = np.concatenate([fcode_way[p_way][fwd], fcode_way[p_way][bwd]]).astype(np.int16)
     piece = np.concatenate([p_id[fwd], p_id[bwd]])
     rev = np.concatenate([np.zeros(fwd.sum(), bool), np.ones(bwd.sum(), bool)])
-    stats["pieces"] = int(len(p_start))
+    stats["pieces"] = len(p_start)
     return finish_edges(
         x, y, node_osmid, u, v, length, sec, fcode, [str(s) for s in names], piece, rev,
         p_start, p_end, px, py, stats,

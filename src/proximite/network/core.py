@@ -367,7 +367,8 @@ class RoadNetwork:
             np.array(lens, dtype=float), np.array(secs, dtype=float), fcode.astype(np.int16),
             [str(s) for s in names], np.arange(m, dtype=np.int64), np.zeros(m, bool),
             np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
-            np.concatenate(vxs) if vxs else np.zeros(0), np.concatenate(vys) if vys else np.zeros(0),
+            np.concatenate(vxs) if vxs else np.zeros(0),
+            np.concatenate(vys) if vys else np.zeros(0),
             {"edges_in": G.number_of_edges(), "edges_not_driveable": dropped},
         )
         return cls(built, crs=target, profile=profile)
@@ -490,6 +491,14 @@ class RoadNetwork:
         return self._b
 
     @cached_property
+    def vertex_arclength(self) -> np.ndarray:
+        """Cumulative length along the stored edge-geometry vertices (monotone)."""
+        b = self._b
+        if len(b.vx) == 0:
+            return np.zeros(0)
+        return np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(b.vx), np.diff(b.vy)))])
+
+    @cached_property
     def graph(self) -> sp.csr_matrix:
         """``scipy.sparse.csr_matrix`` (n x n): ``graph[u, v]`` = seconds of u -> v.
 
@@ -522,7 +531,7 @@ class RoadNetwork:
     @property
     def components(self) -> dict[str, int]:
         """Strongly connected components: ``count``, ``largest`` (nodes), ``usable_nodes``."""
-        labels, sizes = self._components
+        _, sizes = self._components
         return {
             "count": len(sizes),
             "largest": int(sizes.max()) if len(sizes) else 0,
@@ -606,7 +615,8 @@ class RoadNetwork:
 
         G = nx.DiGraph(crs=self.crs.to_string())
         G.add_nodes_from(
-            (i, {"x": float(a), "y": float(b)}) for i, (a, b) in enumerate(zip(self.x, self.y, strict=True))
+            (i, {"x": float(a), "y": float(c)})
+            for i, (a, c) in enumerate(zip(self.x, self.y, strict=True))
         )
         b = self._b
         G.add_edges_from(
@@ -628,7 +638,8 @@ class RoadNetwork:
             geom = points
         else:
             raise InputError(
-                f"points must be a GeoDataFrame or GeoSeries with a CRS, got {type(points).__name__}"
+                "points must be a GeoDataFrame or GeoSeries with a CRS, "
+                f"got {type(points).__name__}"
             )
         if geom.crs is None:
             raise InputError("points have no CRS")

@@ -19,7 +19,9 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
     return pos, owner
 
 
-def edge_sublines(network: RoadNetwork, edges: np.ndarray, start_fraction: np.ndarray) -> np.ndarray:
+def edge_sublines(
+    network: RoadNetwork, edges: np.ndarray, start_fraction: np.ndarray
+) -> np.ndarray:
     """Lines of the end parts of directed edges: from ``start_fraction`` of the edge
     (measured from its tail ``u``, along the road) to its head ``v``.
 
