@@ -33,13 +33,16 @@ def test_promised_gain_is_what_the_rerun_audit_measures(audit05, candidates, k):
     assert plan.after["population_within_threshold"] >= plan.before["population_within_threshold"]
 
 
-def test_mclp_objective_equals_spopt_on_the_same_matrix(audit05):
+@pytest.mark.parametrize("candidates", ["mediation", "communes"])
+def test_mclp_objective_equals_spopt_on_the_same_matrix(audit05, candidates):
+    """spopt (PuLP + CBC) on our matrix; the variant with the existing sites as spopt
+    predefined facilities on the full matrix is in benchmarks/bench_planning.py (slow)."""
     spopt_locate = pytest.importorskip("spopt.locate")
     pulp = pytest.importorskip("pulp")
     k = 3
-    plan = plan_sites(audit05, k=k, candidates="communes", verify=False)
+    plan = plan_sites(audit05, k=k, candidates=candidates, verify=False)
     limit = audit05.threshold * 60
-    cands = candidate_sites(audit05, "communes")
+    cands = candidate_sites(audit05, candidates)
     t = plan_matrix(audit05, cands, limit).tocoo()
     dense = np.full(t.shape, np.inf)
     dense[t.row, t.col] = t.data  # explicit zeros kept
@@ -52,39 +55,6 @@ def test_mclp_objective_equals_spopt_on_the_same_matrix(audit05):
     ).solve(pulp.PULP_CBC_CMD(msg=False))
     theirs = float(model.problem.objective.value())
     assert plan.objective == pytest.approx(theirs, abs=1e-6)
-
-
-def test_mclp_equals_spopt_with_existing_sites_as_predefined_facilities(audit05):
-    """Same comparison on equal terms: existing sites fixed open in spopt too."""
-    spopt_locate = pytest.importorskip("spopt.locate")
-    pulp = pytest.importorskip("pulp")
-    from proximite import access
-
-    k = 2
-    plan = plan_sites(audit05, k=k, verify=False)  # mediation venues
-    limit = audit05.threshold * 60
-    pop = audit05.population
-    # keep the demand some existing or candidate site reaches within the limit
-    cand = plan_matrix(audit05, candidate_sites(audit05), limit).tocoo()
-    exist = access.od_matrix(audit05.network, pop, audit05.sites, cutoff=limit).T.tocoo()
-    rows = np.unique(np.r_[cand.col, exist.col])
-    n_e, n_c = exist.shape[0], cand.shape[0]
-    cost = np.full((len(rows), n_e + n_c), np.inf)
-    where = np.full(len(pop), -1)
-    where[rows] = np.arange(len(rows))
-    cost[where[exist.col], exist.row] = exist.data
-    cost[where[cand.col], n_e + cand.row] = cand.data
-    w = pop["population"].to_numpy(float)[rows]
-    # the existing coverage spopt sees is the audit's
-    assert w[(cost[:, :n_e] <= limit).any(axis=1)].sum() == pytest.approx(
-        pop["population"][pop["seconds"] <= limit].sum(), abs=1e-6)
-    model = spopt_locate.MCLP.from_cost_matrix(
-        cost, w, service_radius=limit, p_facilities=n_e + k,
-        predefined_facilities_arr=np.r_[np.ones(n_e), np.zeros(n_c)].astype(int),
-    ).solve(pulp.PULP_CBC_CMD(msg=False))
-    theirs = float(model.problem.objective.value())
-    already = float(w[(cost[:, :n_e] <= limit).any(axis=1)].sum())
-    assert plan.objective == pytest.approx(theirs - already, abs=1e-6)
 
 
 def test_cli_plan_writes_the_files(tmp_path, capsys):

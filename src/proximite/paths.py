@@ -12,7 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("PROXIMITE_DATA", REPO_ROOT / "data"))
 
 #: The larger real data set next to the project (``../shared/data``), if present.
-SHARED_DATA_DIR = Path(os.environ.get("PROXIMITE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+SHARED_DATA_DIR = Path(
+    os.environ.get("PROXIMITE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 DEFAULT_DEPARTEMENT = "05"
 

@@ -53,7 +53,10 @@ def node_road_length(network, classes: frozenset[str] | None = LOCAL_CLASSES) ->
     u = edges["u"].to_numpy(np.int64)
     v = edges["v"].to_numpy(np.int64)
     length = edges["length_m"].to_numpy(float)
-    keep = np.ones(len(edges), bool) if classes is None else edges["fclass"].isin(classes).to_numpy()
+    if classes is None:
+        keep = np.ones(len(edges), bool)
+    else:
+        keep = edges["fclass"].isin(classes).to_numpy()
     a, b = np.minimum(u, v)[keep], np.maximum(u, v)[keep]
     length = length[keep]
     # one undirected segment per node pair (the two directions of a two-way road)

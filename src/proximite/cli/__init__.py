@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"proximite {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except FileNotFoundError as exc:
-        print(f"proximite {args.command}: error: file not found: {exc.filename or exc}", file=sys.stderr)
+        name = exc.filename or exc
+        print(f"proximite {args.command}: error: file not found: {name}", file=sys.stderr)
         return 1
 
 

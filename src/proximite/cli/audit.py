@@ -51,25 +51,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _n(x: float) -> str:
+    """A number the French way: thin groups of thousands, no decimals."""
+    return f"{x:,.0f}".replace(",", "\u202f")
+
+
 def format_summary(s: dict) -> str:
     """A few human lines from an audit summary."""
     pop = s["population"]
 
     def pct(x: float) -> str:
-        return f"{100 * x / pop:.1f} %" if pop else "n/a"
+        return f"{100 * x / pop:.1f} %".replace(".", ",") if pop else "n/a"
 
     thr = s.get("threshold_minutes", 30)
-    lines = [
-        f"Département {s['departement']} — {pop:,} habitants, {s['communes']} communes".replace(
-            ",", " "),
-        f"  à moins de 20 min d'une France services : {s['population_within_20']:,.0f} "
-        f"({pct(s['population_within_20'])})".replace(",", " "),
-        f"  à moins de 30 min d'une France services : {s['population_within_30']:,.0f} "
-        f"({pct(s['population_within_30'])})".replace(",", " "),
+    return "\n".join([
+        f"Département {s['departement']} — {_n(pop)} habitants, {s['communes']} communes",
+        f"  à moins de 20 min d'une France services : {_n(s['population_within_20'])} "
+        f"({pct(s['population_within_20'])})",
+        f"  à moins de 30 min d'une France services : {_n(s['population_within_30'])} "
+        f"({pct(s['population_within_30'])})",
         f"  communes au-delà de {thr:g} min (moins de la moitié de la population) : "
         f"{s['communes_beyond_threshold']}",
-        f"  population sans accès routier : {s['unreachable_population']:,.0f}".replace(",", " "),
+        f"  population sans accès routier : {_n(s['unreachable_population'])}",
         f"  France services utilisées : {s['sites_used']} "
         f"(dont {s['sites_outside_departement']} hors du département)",
-    ]
-    return "\n".join(lines)
+    ])

@@ -37,7 +37,7 @@ def edge_sublines(
     Returns
     -------
     ndarray of shapely.LineString
-        One line per edge (drawn along the piece's vertex order).
+        One line per edge, drawn from ``u`` towards ``v``.
     """
     b = network.arrays
     edges = np.asarray(edges, dtype=np.int64)
@@ -74,6 +74,7 @@ def edge_sublines(
     ex = np.concatenate([x0, vx[pos[inner]], x1])
     ey = np.concatenate([y0, vy[pos[inner]], y1])
     eo = np.concatenate([np.arange(k), owner[inner], np.arange(k)])
-    seq = np.concatenate([np.full(k, -1.0), s[inner], np.full(k, np.inf)])
+    seq = np.concatenate([lo, s[inner], hi])
+    seq = np.where(rev[eo], -seq, seq)  # reversed edges are drawn from u = piece end
     order = np.lexsort((seq, eo))
     return shapely.linestrings(ex[order], ey[order], indices=eo[order])
