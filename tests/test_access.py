@@ -6,6 +6,9 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from _network_fixtures import (
     X0,
     Y0,
@@ -19,9 +22,6 @@ from _network_fixtures import (
     sites_05,
     write_roads,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from proximite import access
 from proximite.errors import InputError
 from proximite.network import RoadNetwork, SpeedProfile

@@ -114,3 +114,15 @@ def test_double_fracture_is_documented_rule(audit05):
     expected = c["beyond_threshold"] & (c["share_30mbps"] < POOR_BROADBAND_SHARE)
     assert (c["double_fracture"] == expected).all()
     assert np.all((c["fragility"] >= 0) & (c["fragility"] <= 1))
+
+
+def test_maps_and_report_written(audit05, tmp_path):
+    import re
+
+    written = audit05.save(tmp_path / "m", maps=True)
+    html = written["map"].read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
+    assert html.count("px-commune") >= 1
+    assert written["png"].stat().st_size > 50_000
+    report = written["report"].read_text(encoding="utf-8")
+    assert "La Chapelle-en-Valgaudémar" in report  # the one commune beyond 30 min

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import gzip
+import hashlib
 import shutil
 
 import networkx as nx
 import numpy as np
 import pytest
-from _network_fixtures import L93, X0, Y0, kmh, network_05, node_at, pts, road, write_roads
 from scipy.sparse.csgraph import dijkstra
 
+from _network_fixtures import L93, X0, Y0, kmh, network_05, node_at, pts, road, write_roads
 from proximite import paths
 from proximite.errors import InputError
 from proximite.network import RoadNetwork, SpeedProfile, choose_crs, parse_maxspeed
@@ -51,8 +51,10 @@ def test_profile_hash_stable_and_sensitive(tmp_path):
     assert r.hash() != p.hash()
 
 
-@pytest.mark.parametrize("bad", [{"speeds": {}}, {"speeds": {"primary": {"default": 90, "cap": 50}}},
-                                 {"speeds": {"primary": [0, 10]}}, {}])
+@pytest.mark.parametrize("bad", [
+    {"speeds": {}}, {"speeds": {"primary": {"default": 90, "cap": 50}}},
+    {"speeds": {"primary": [0, 10]}}, {},
+])
 def test_profile_rejects_bad_values(bad):
     with pytest.raises(InputError):
         SpeedProfile.from_dict(bad)
@@ -61,7 +63,7 @@ def test_profile_rejects_bad_values(bad):
 def test_profile_bad_toml(tmp_path):
     f = tmp_path / "bad.toml"
     f.write_text("speeds = [")
-    with pytest.raises(InputError, match="bad.toml"):
+    with pytest.raises(InputError, match=r"bad\.toml"):
         SpeedProfile.from_toml(f)
 
 
