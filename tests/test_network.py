@@ -51,10 +51,15 @@ def test_profile_hash_stable_and_sensitive(tmp_path):
     assert r.hash() != p.hash()
 
 
-@pytest.mark.parametrize("bad", [
-    {"speeds": {}}, {"speeds": {"primary": {"default": 90, "cap": 50}}},
-    {"speeds": {"primary": [0, 10]}}, {},
-])
+BAD_PROFILES = [
+    {"speeds": {}},
+    {"speeds": {"primary": {"default": 90, "cap": 50}}},
+    {"speeds": {"primary": [0, 10]}},
+    {},
+]
+
+
+@pytest.mark.parametrize("bad", BAD_PROFILES)
 def test_profile_rejects_bad_values(bad):
     with pytest.raises(InputError):
         SpeedProfile.from_dict(bad)

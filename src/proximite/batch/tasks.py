@@ -85,7 +85,14 @@ def network_task(departement: str, roads: str, out: str, *, threshold: float, ma
                   threshold=threshold, cache=True)
         t1 = time.perf_counter()
         folder = base / departement
-        written = a.save(folder, maps=maps)
+        try:
+            written = a.save(folder, maps=maps)
+        except Exception as exc:
+            if not maps:
+                raise
+            # a map failure must not lose the audit: keep its tables, record why
+            written = a.save(folder, maps=False)
+            result.update(maps=False, maps_note=f"maps failed: {one_line(exc)}")
         t2 = time.perf_counter()
         sample = screening.calibration_sample(a.communes, a.inputs["sites"])
         sample_path = write_csv(sample, folder / "calibration_sample.csv")

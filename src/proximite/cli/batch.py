@@ -6,8 +6,12 @@ import argparse
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from proximite.progress import progress_enabled
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def format_table(table, threshold: float) -> str:
+def format_table(table: pd.DataFrame, threshold: float) -> str:
     """One line per département, then the totals and the screening note."""
     lines = []
     for rec in table.to_dict("records"):

@@ -146,6 +146,10 @@ def _check_inputs(
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise InputError("weights must be finite and non-negative", field="weights")
     if sp.issparse(times):
+        if times.format == "csr" and times.has_canonical_format and times.shape[1] == n_dem:
+            fast = _canonical_csr(times)
+            if fast is not None:
+                return w, fast, _existing(existing, n_dem)
         coo = sp.coo_matrix(times)
     else:
         dense = np.asarray(times, dtype=float)
@@ -174,6 +178,25 @@ def _check_inputs(
     indptr = np.zeros(n_cand + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=n_cand), out=indptr[1:])
     csr = sp.csr_matrix((data, col.astype(np.int64), indptr), shape=(n_cand, n_dem))
+    return w, csr, _existing(existing, n_dem)
+
+
+def _canonical_csr(times: sp.csr_matrix) -> sp.csr_matrix | None:
+    """Fast path for an already canonical CSR matrix (the engine's output).
+
+    Returns ``None`` when entries need cleaning (``inf`` / NaN / negative).
+    """
+    data = np.asarray(times.data, dtype=float)
+    if not (np.all(np.isfinite(data)) and np.all(data >= 0)):
+        return None
+    return sp.csr_matrix(
+        (data, times.indices.astype(np.int64), times.indptr.astype(np.int64)),
+        shape=times.shape,
+    )
+
+
+def _existing(existing: ArrayLike | None, n_dem: int) -> NDArray[np.float64]:
+    """Existing best times (``inf``: none); booleans mean covered (0 s) or not (inf)."""
     if existing is None:
         e = np.full(n_dem, np.inf)
     else:
@@ -186,7 +209,7 @@ def _check_inputs(
         e = np.where(np.isnan(e), np.inf, e)
         if np.any(e < 0):
             raise InputError("existing times must be non-negative", field="existing")
-    return w, csr, e
+    return e
 
 
 def _check_k(k: int) -> int:
@@ -357,6 +380,7 @@ class _MipResult:
     objective: float
     bound: float
     gap: float
+    sense_max: bool = True
 
 
 def _solve_mip(
@@ -425,6 +449,7 @@ def _solve_mip(
         objective=float(info.objective_function_value) if feasible else math.nan,
         bound=float(info.mip_dual_bound),
         gap=float(info.mip_gap) if feasible else math.inf,
+        sense_max=maximize,
     )
 
 
@@ -672,6 +697,7 @@ def mclp(
         model.useful,
         t0,
         common,
+        heuristic_bound=bound,
     )
 
 
@@ -688,6 +714,7 @@ def _conclude(
     common: dict[str, Any],
     *,
     to_objective: Callable[[float], float] = float,
+    heuristic_bound: float = math.nan,
 ) -> Solution:
     """Order the HiGHS solution by marginal gain, compare with greedy, build the Solution."""
     picks, gains, solver = g_picks, g_gains, "highs+greedy"
@@ -706,6 +733,14 @@ def _conclude(
             bound = objective
     else:
         status = "time_limit" if res.status == "time_limit" else res.status
+        # keep the tighter of HiGHS' dual bound and the greedy (submodular) bound
+        if math.isfinite(heuristic_bound):
+            if not math.isfinite(bound):
+                bound = heuristic_bound
+            elif res.sense_max:
+                bound = min(bound, heuristic_bound)
+            else:
+                bound = max(bound, heuristic_bound)
         gap = _rel_gap(objective, bound)
     return _finish(
         method, useful, picks, gains, objective, status, gap, solver, t0, bound=bound, **common
@@ -1045,6 +1080,7 @@ def pmedian(
         t0,
         common,
         to_objective=lambda saved: base - saved,
+        heuristic_bound=obj_bound,
     )
 
 
