@@ -30,8 +30,11 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 def _snapshot(directory: Path) -> dict[Path, float]:
-    return {p: p.stat().st_mtime for p in directory.rglob("*")
-            if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+    return {
+        p: p.stat().st_mtime
+        for p in directory.rglob("*")
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    }
 
 
 def test_there_are_notebooks():
@@ -64,8 +67,10 @@ def test_notebook_runs(path: Path):
     client.execute()  # raises CellExecutionError on the first failing cell
     errors = [
         (i, out.get("ename"), out.get("evalue"))
-        for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-        for out in cell.get("outputs", []) if out.get("output_type") == "error"
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
     ]
     assert not errors, errors
     # every code cell ran, in order
