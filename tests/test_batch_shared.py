@@ -21,7 +21,8 @@ from proximite import paths
 from proximite.batch import batch_audit
 from proximite.cli import main
 
-pytestmark = [pytest.mark.shared, pytest.mark.slow]
+# the tests of this module share one output folder, in order: keep them on one xdist worker
+pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.xdist_group("batch_shared")]
 
 ROADS = ("osm-roads-05-202107.geojson.gz", "osm-roads-83-202107.geojson.gz")
 

@@ -25,6 +25,7 @@ from proximite.auditing.metrics import (
     commune_metrics,
     fragility_score,
     point_times,
+    population_figures,
 )
 from proximite.auditing.population import place_population
 from proximite.errors import InputError
@@ -399,11 +400,9 @@ def _run(departement, threshold, network, com, fs, bb, med, files) -> Audit:
 
 def _summary(departement, threshold, communes, points, used, network, files, skipped_sites,
              med_used) -> dict[str, Any]:
-    pop = points["population"].to_numpy(float)
-    sec = points["seconds"].to_numpy(float)
     total = int(communes["population"].sum())
-    within = {m: float(pop[sec <= m * 60.0].sum()) for m in (20, 30)}
-    within_thr = float(pop[sec <= threshold * 60.0].sum())
+    figures = population_figures(points["population"].to_numpy(float),
+                                 points["seconds"].to_numpy(float) / 60.0, threshold)
     profile = network.profile
     profile_dict = profile.to_dict() if hasattr(profile, "to_dict") else str(profile)
     return {
@@ -411,15 +410,11 @@ def _summary(departement, threshold, communes, points, used, network, files, ski
         "method": "network",
         "threshold_minutes": threshold,
         "population": total,
-        "population_within_20": round(within[20], 1),
-        "population_within_30": round(within[30], 1),
-        "share_within_30": round(within[30] / total, 6) if total else None,
-        "population_within_threshold": round(within_thr, 1),
-        "share_within_threshold": round(within_thr / total, 6) if total else None,
+        **{k: v for k, v in figures.items() if k != "unreachable_population"},
         "communes": len(communes),
         "communes_beyond_threshold": int(communes["beyond_threshold"].sum()),
         "communes_double_fracture": int(communes["double_fracture"].sum()),
-        "unreachable_population": round(float(pop[~np.isfinite(sec)].sum()), 1),
+        "unreachable_population": figures["unreachable_population"],
         "sites_used": len(used),
         "sites_outside_departement": int(used["outside_departement"].sum()),
         "sites_serving": int((used["population_served"] > 0).sum()),

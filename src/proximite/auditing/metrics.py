@@ -155,3 +155,45 @@ def fragility_score(minutes_fs: pd.Series, share_30mbps: pd.Series,
     med_c = (minutes_mediation / sat).clip(upper=1.0)
     comps = pd.concat([time_c, bb_c, med_c], axis=1)
     return comps.mean(axis=1, skipna=True).round(4)
+
+
+def population_figures(population: np.ndarray, minutes: np.ndarray,
+                       threshold_minutes: float) -> dict[str, float | None]:
+    """Headline figures shared by the network audit and the screening estimate.
+
+    Parameters
+    ----------
+    population : numpy.ndarray
+        People at each point (population point or commune).
+    minutes : numpy.ndarray
+        Their travel time in minutes (``inf`` or NaN when unreachable).
+    threshold_minutes : float
+        The promise tested.
+
+    Returns
+    -------
+    dict
+        ``population_within_20``, ``population_within_30``, ``share_within_30``,
+        ``population_within_threshold``, ``share_within_threshold`` and
+        ``unreachable_population``, rounded as written in ``summary.json``;
+        shares are relative to ``population.sum()``.
+    """
+    pop = np.asarray(population, float)
+    mins = np.asarray(minutes, float)
+    total = float(pop.sum())
+
+    def within(m: float) -> float:
+        return float(pop[mins <= m].sum())
+
+    def share(x: float) -> float | None:
+        return round(x / total, 6) if total else None
+
+    w20, w30, wthr = within(20.0), within(30.0), within(threshold_minutes)
+    return {
+        "population_within_20": round(w20, 1),
+        "population_within_30": round(w30, 1),
+        "share_within_30": share(w30),
+        "population_within_threshold": round(wthr, 1),
+        "share_within_threshold": share(wthr),
+        "unreachable_population": round(float(pop[~np.isfinite(mins)].sum()), 1),
+    }

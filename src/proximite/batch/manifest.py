@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from proximite.outputs.files import _json_safe
+from proximite.outputs.files import json_safe
 
 logger = logging.getLogger("proximite.batch")
 
@@ -89,7 +89,7 @@ def fingerprint(inputs: dict[str, dict[str, Any]], **params: Any) -> str:
         64 hex digits.
     """
     data = {"inputs": {role: v.get("sha256") for role, v in sorted(inputs.items())},
-            "params": _json_safe(params)}
+            "params": json_safe(params)}
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -143,7 +143,7 @@ class Manifest:
         self.data["updated"] = now()
         self.data["departements"] = dict(sorted(self.departements.items()))
         tmp = self.path.with_suffix(".json.tmp")
-        text = json.dumps(_json_safe(self.data), indent=2, ensure_ascii=False)
+        text = json.dumps(json_safe(self.data), indent=2, ensure_ascii=False)
         tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, self.path)
         return self.path

@@ -290,7 +290,7 @@ def batch_audit(
     >>> table[["departement", "method", "status", "share_within_threshold"]]  # doctest: +SKIP
     """
     from distributed import as_completed
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     import proximite
 

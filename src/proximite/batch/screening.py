@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from proximite.auditing.metrics import population_figures
 from proximite.sources import metric_crs
 
 #: Fixed nominal speed (km/h) of the estimate; the detour factor absorbs the rest.
@@ -303,24 +304,18 @@ def estimate_summary(table: pd.DataFrame, departement: str, *, threshold: float,
     """
     pop = table["population"].to_numpy(float)
     mins = table["minutes_fs"].to_numpy(float)
-    total = int(pop.sum())
-    within = {m: float(pop[mins <= m].sum()) for m in (20, 30)}
-    within_thr = float(pop[mins <= threshold].sum())
+    figures = population_figures(pop, mins, threshold)
     nearest = table["nearest_fs_id"].dropna()
     served_out = table["nearest_fs_departement"].dropna() != departement
     return {
         "departement": departement,
         "method": "estimate",
         "threshold_minutes": threshold,
-        "population": total,
-        "population_within_20": round(within[20], 1),
-        "population_within_30": round(within[30], 1),
-        "share_within_30": round(within[30] / total, 6) if total else None,
-        "population_within_threshold": round(within_thr, 1),
-        "share_within_threshold": round(within_thr / total, 6) if total else None,
+        "population": int(pop.sum()),
+        **{k: v for k, v in figures.items() if k != "unreachable_population"},
         "communes": len(table),
         "communes_beyond_threshold": int(table["beyond_threshold"].sum()),
-        "unreachable_population": round(float(pop[~np.isfinite(mins)].sum()), 1),
+        "unreachable_population": figures["unreachable_population"],
         "sites_in_departement": sites_in_departement,
         "sites_serving": int(nearest.nunique()),
         "communes_served_across_border": int(served_out.sum()),

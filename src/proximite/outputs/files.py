@@ -94,11 +94,12 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """A JSON-ready copy: NumPy scalars to Python, NaN / inf to ``None``, paths to text."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -111,7 +112,7 @@ def _json_safe(value: Any) -> Any:
 def write_json(data: dict[str, Any], path: str | Path) -> Path:
     """Write a dict as indented UTF-8 JSON (NaN and inf become null)."""
     path = Path(path)
-    text = json.dumps(_json_safe(data), indent=2, ensure_ascii=False)
+    text = json.dumps(json_safe(data), indent=2, ensure_ascii=False)
     path.write_text(text + "\n", encoding="utf-8")
     return path
 

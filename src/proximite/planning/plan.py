@@ -10,7 +10,6 @@ to report the situation before and after.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -24,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from proximite.errors import InputError
+from proximite.outputs.files import json_safe, write_csv, write_gpkg, write_json
 from proximite.planning.solvers import METHODS, SOLVERS, Solution, solve
 
 logger = logging.getLogger("proximite.planning")
@@ -122,10 +122,14 @@ def candidate_sites(audit: Any, candidates: Any = None) -> gpd.GeoDataFrame:
         if names is not None
         else [f"candidat {i + 1}" for i in range(len(layer))]
     )
+    spatial = _commune_of(out, audit.communes)
     if "code_insee" in layer:
-        out["code_insee"] = layer["code_insee"].astype(str).to_numpy()
+        given = layer["code_insee"].to_numpy(object)
+        missing = pd.isna(given) | (pd.Series(given, dtype=object).astype(str).str.strip()
+                                    .isin(["", "None", "nan"]).to_numpy())
+        out["code_insee"] = np.where(missing, spatial, given.astype(str))
     else:
-        out["code_insee"] = _commune_of(out, audit.communes)
+        out["code_insee"] = spatial
     out["source"] = source
     out = out.to_crs("EPSG:4326")
     return out[["name", "code_insee", "source", "geometry"]].reset_index(drop=True)
@@ -173,21 +177,6 @@ def plan_matrix(audit: Any, sites: gpd.GeoDataFrame, cutoff: float) -> sp.csr_ma
 # ---------------------------------------------------------------------------
 # result
 # ---------------------------------------------------------------------------
-
-
-def _clean(value: Any) -> Any:
-    """JSON-friendly copy: NumPy scalars to Python, NaN / inf to ``None``."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 @dataclass
@@ -269,7 +258,7 @@ class PlanResult:
 
     def summary(self) -> dict[str, Any]:
         """What ``plan_summary.json`` holds."""
-        return _clean(
+        return json_safe(
             {
                 "method": self.method,
                 "k": self.k,
@@ -314,13 +303,9 @@ class PlanResult:
         }
         layer = self.sites.copy()
         layer["code_insee"] = layer["code_insee"].astype("string")
-        layer.to_file(paths["gpkg"], layer="sites", driver="GPKG")
-        table = pd.DataFrame(self.sites.drop(columns="geometry"))
-        table["code_insee"] = table["code_insee"].astype("string")
-        table.to_csv(paths["csv"], index=False)
-        paths["summary"].write_text(
-            json.dumps(self.summary(), ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        write_gpkg({"sites": layer}, paths["gpkg"])
+        write_csv(layer, paths["csv"])
+        write_json(self.summary(), paths["summary"])
         return paths
 
     def __repr__(self) -> str:
@@ -445,7 +430,7 @@ def plan_sites(
         sites.insert(6, "minutes_saved", sol.gains / 60.0)
     objective = sol.objective / 60.0 if method == "pmedian" else sol.objective
 
-    before = _clean(dict(audit.summary))
+    before = json_safe(dict(audit.summary))
     after: dict[str, Any] = {}
     verified = math.nan
     if verify:
@@ -454,7 +439,7 @@ def plan_sites(
         extra["id_fs"] = [f"plan-{r}" for r in sites["rank"]]
         extra["lib_fs"] = sites["name"].to_numpy(object)
         new = audit.with_sites(extra) if len(extra) else audit
-        after = _clean(dict(new.summary))
+        after = json_safe(dict(new.summary))
         verified = _within(new.population, limit) - _within(pop, limit)
         timings["verify"] = time.perf_counter() - t0
     return PlanResult(
