@@ -223,3 +223,25 @@ def test_report_offline(browser: Any, audit: Any, map_file: Path) -> None:
         assert page.blocked == []
     finally:
         page.close()
+
+
+def test_layer_added_after_the_map_is_listed(browser: Any, audit: Any, tmp_path: Path) -> None:
+    """An analyst's own layer, added after gap_map, appears in the layer control."""
+    import folium
+
+    from proximite.outputs.maps import gap_map, map_html
+
+    m = gap_map(audit)
+    folium.FeatureGroup(name="Ma couche").add_child(
+        folium.CircleMarker([44.6, 6.1], radius=5)).add_to(m)
+    path = tmp_path / "extra.html"
+    path.write_text(map_html(m), encoding="utf-8")
+    page = Offline(browser, path.as_uri())
+    try:
+        page.page.goto(page.url, wait_until="load")
+        page.page.wait_for_selector(".px-commune", state="attached", timeout=10_000)
+        assert page.errors == []
+        labels = page.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert any("Ma couche" in t for t in labels)
+    finally:
+        page.close()

@@ -495,6 +495,21 @@ def _add_mediation(m: folium.Map, audit: Any) -> None:
     ).add_to(m)
 
 
+class GapMap(folium.Map):
+    """A folium map whose layer control is always rendered last.
+
+    Layers an analyst adds after :func:`gap_map` (``folium.FeatureGroup(...).add_to(m)``)
+    are then listed in the layer control instead of breaking it.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        """Move the layer control(s) after every layer, then render."""
+        for key in [k for k, child in self._children.items()
+                    if isinstance(child, folium.LayerControl)]:
+            self._children.move_to_end(key)
+        super().render(**kwargs)
+
+
 # --------------------------------------------------------------------------- API
 
 
@@ -531,7 +546,7 @@ def gap_map(audit: Any, *, tiles: str | None = None, attribution: str | None = N
     minx, miny, maxx, maxy = communes.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
         minx, miny, maxx, maxy = -5.2, 41.3, 9.6, 51.1  # metropolitan France
-    m = folium.Map(
+    m = GapMap(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=9,
         tiles=None,
