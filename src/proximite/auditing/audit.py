@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from proximite import paths
 from proximite.auditing.metrics import (
@@ -180,9 +181,17 @@ def _load(value, loader, files: dict, key: str, **kw):
             "sha256": _combined_hash([e["sha256"] for e in entries]),
             "parts": entries,
         }
-        return frame
+        return _without_attrs(frame)
     files[key] = {"file": "<in memory>", "sha256": None}
-    return value
+    return _without_attrs(value)
+
+
+def _without_attrs(frame):
+    """A shallow copy without ``attrs``: pandas deep-copies ``attrs`` (load reports,
+    rejected rows) on every derived frame, which costs more than the audit itself."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 def _combined_hash(hashes: list[str]) -> str:
@@ -386,7 +395,11 @@ def _run(departement, threshold, network, com, fs, bb, med, files) -> Audit:
 
     iso = access.service_areas(network, near.seconds, minutes=ISOCHRONE_MINUTES,
                                resolution_m=ISOCHRONE_RESOLUTION_M)
-    iso["geometry"] = iso.geometry.simplify(ISOCHRONE_RESOLUTION_M / 2)
+    # the contours are grid staircases: the fast (non topology-preserving) simplification
+    # is enough, and repaired in the rare case it yields an invalid polygon
+    simple = shapely.simplify(iso.geometry.to_numpy(), ISOCHRONE_RESOLUTION_M / 2,
+                              preserve_topology=False)
+    iso["geometry"] = np.where(shapely.is_valid(simple), simple, shapely.make_valid(simple))
     iso = iso.to_crs("EPSG:4326")
 
     summary = _summary(departement, threshold, communes, points, used, network, files,
