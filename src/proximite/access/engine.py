@@ -142,6 +142,17 @@ def nearest(
     One Dijkstra search on the reversed graph from all sites at once (the legs are
     the initial costs), exact to floating point. Between sites at equal time the
     search order decides, deterministically.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from proximite import RoadNetwork, access, load_france_services, paths
+    >>> net = RoadNetwork.from_file(paths.ROADS_05, cache=True)
+    >>> result = access.nearest(net, load_france_services(departements=["05"]))
+    >>> result.seconds.shape == (net.n_nodes,)
+    True
+    >>> bool(np.isfinite(result.seconds).mean() > 0.95), int(result.site.max())
+    (True, 20)
     """
     network = _check_network(network)
     limit = _check_cutoff(cutoff)

@@ -248,8 +248,11 @@ def audit(
     Examples
     --------
     >>> import proximite
-    >>> a = proximite.audit("05")                        # doctest: +SKIP
-    >>> a.summary["share_within_30"]                     # doctest: +SKIP
+    >>> a = proximite.audit("05")
+    >>> a.summary["population"], len(a.communes)
+    (143467, 162)
+    >>> a.summary["population_within_30"] <= a.summary["population"]
+    True
     """
     from proximite.network import RoadNetwork
     from proximite.sources import (

@@ -139,6 +139,15 @@ class RoadNetwork:
             The file does not exist.
         InputError
             The file is not a usable road layer.
+
+        Examples
+        --------
+        >>> from proximite import RoadNetwork, paths
+        >>> net = RoadNetwork.from_file(paths.ROADS_05, cache=True)
+        >>> net.n_nodes > 40_000, net.crs.to_epsg()
+        (True, 2154)
+        >>> net.snap(net.nodes.iloc[:3].to_crs("EPSG:4326")).node.tolist()
+        [0, 1, 2]
         """
         path = Path(path)
         if not path.exists():

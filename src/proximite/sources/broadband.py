@@ -260,6 +260,14 @@ def load_broadband(
     ------
     InputError
         Missing, empty, truncated or unrecognised file; missing required column(s).
+
+    Examples
+    --------
+    >>> from proximite import load_broadband
+    >>> bb = load_broadband(departement="05")
+    >>> row = bb.set_index("code_insee").loc["05093"]
+    >>> round(float(row["share_30mbps"]), 3), round(float(row["share_ftth"]), 3)
+    (0.766, 0.655)
     """
     path = Path(path) if path is not None else paths.BROADBAND_JSON
     report = LoadReport(str(path))

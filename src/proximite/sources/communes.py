@@ -139,6 +139,15 @@ def load_communes(
     InputError
         Unknown département, unreadable files, or boundaries not available for
         the département.
+
+    Examples
+    --------
+    >>> from proximite import load_communes
+    >>> communes = load_communes("05")
+    >>> len(communes), int(communes["population"].sum())
+    (162, 143467)
+    >>> communes.set_index("code_insee").loc["05061", "nom"]
+    'Gap'
     """
     dep = normalise_departement(departement) if departement is not None else None
     cog_path = Path(path) if path is not None else paths.COMMUNES_COG_JSON

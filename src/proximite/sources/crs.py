@@ -48,6 +48,12 @@ def metric_crs(departement: str | int) -> CRS:
     ------
     InputError
         For an unknown code, or a collectivity without a supported CRS (984-989).
+
+    Examples
+    --------
+    >>> from proximite import metric_crs
+    >>> metric_crs("05").to_epsg(), metric_crs("2A").to_epsg(), metric_crs("974").to_epsg()
+    (2154, 2154, 2975)
     """
     code = normalise_departement(departement)
     if code in OVERSEAS_EPSG:

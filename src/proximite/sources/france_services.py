@@ -134,6 +134,17 @@ def load_france_services(
     InputError
         Missing/empty/truncated-beyond-repair file, missing required column(s),
         unknown département in ``departements``.
+
+    Examples
+    --------
+    >>> from proximite import load_france_services
+    >>> fs = load_france_services(departements=["05"])
+    >>> len(fs), fs.crs.to_string()
+    (21, 'EPSG:4326')
+    >>> fs["kind"].value_counts().to_dict()
+    {'fixed': 17, 'antenna': 4}
+    >>> fs.attrs["report"].rows_read
+    2845
     """
     path = Path(path) if path is not None else paths.FRANCE_SERVICES_CSV
     report = LoadReport(str(path))

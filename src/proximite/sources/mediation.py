@@ -136,6 +136,15 @@ def load_mediation_venues(
     ------
     InputError
         Missing, empty, truncated or malformed file; missing required column(s).
+
+    Examples
+    --------
+    >>> from proximite import load_mediation_venues
+    >>> venues = load_mediation_venues(departements=["05"])
+    >>> len(venues), int(venues["admin_help"].sum())
+    (65, 26)
+    >>> isinstance(venues["services"].iloc[0], list)
+    True
     """
     path = Path(path) if path is not None else paths.MEDIATION_JSON
     report = LoadReport(str(path))
