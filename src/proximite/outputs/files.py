@@ -28,6 +28,7 @@ ROUNDING = {
     "unreachable_population": 1,
     "fragility": 4,
     "population_served": 1,
+    "population_gained": 1,
     "weekly_hours": 2,
 }
 
