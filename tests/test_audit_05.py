@@ -126,3 +126,32 @@ def test_maps_and_report_written(audit05, tmp_path):
     assert written["png"].stat().st_size > 50_000
     report = written["report"].read_text(encoding="utf-8")
     assert "La Chapelle-en-Valgaudémar" in report  # the one commune beyond 30 min
+
+
+def test_communes_from_a_user_layer(audit05, tmp_path):
+    """A GeoPackage of communes with code and population replaces the embedded COG."""
+    layer = audit05.communes[["code_insee", "nom", "population", "geometry"]].copy()
+    layer["population"] = layer["population"] * 2
+    layer["code_insee"] = layer["code_insee"].str.lstrip("0")  # lost leading zeros, repaired
+    path = tmp_path / "mes-communes.gpkg"
+    layer.to_file(path, layer="communes")
+    again = audit("05", roads=audit05.network, communes=path, broadband=False, mediation=False)
+    assert again.summary["population"] == 2 * audit05.summary["population"]
+    assert set(again.communes["code_insee"]) == set(audit05.communes["code_insee"])
+    assert again.summary["inputs"]["communes"]["file"] == "mes-communes.gpkg"
+
+
+def test_communes_layer_bad_population_names_the_row(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from proximite.errors import InputError
+    from proximite.sources import read_commune_layer
+
+    bad = gpd.GeoDataFrame({"code_insee": ["05001", "05002"], "population": [10, -3]},
+                           geometry=[box(6, 44, 6.1, 44.1), box(6.1, 44, 6.2, 44.1)],
+                           crs="EPSG:4326")
+    path = tmp_path / "bad.geojson"
+    bad.to_file(path)
+    with pytest.raises(InputError, match=r"bad.geojson, row 2, field 'population'"):
+        read_commune_layer(path)

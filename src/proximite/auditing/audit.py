@@ -255,12 +255,7 @@ def audit(
     True
     """
     from proximite.network import RoadNetwork
-    from proximite.sources import (
-        load_broadband,
-        load_communes,
-        load_france_services,
-        load_mediation_venues,
-    )
+    from proximite.sources import load_broadband, load_france_services, load_mediation_venues
 
     departement = str(departement).strip().upper()
     if departement.isdigit() and len(departement) == 1:
@@ -272,7 +267,7 @@ def audit(
              "temps d'accès", "indicateurs"]
     with steps(names, enabled=progress, desc=f"audit {departement}") as bar:
         bar.start(names[0])
-        com = _load(communes, lambda p=None: load_communes(departement, path=p), files,
+        com = _load(communes, lambda p=None: _communes_from(p, departement), files,
                     "communes")
         _check_communes(com)
         bar.start(names[1])
@@ -299,6 +294,16 @@ def audit(
         result = _run(departement, threshold, network, com, fs, bb, med, files)
         bar.start(names[5])
     return result
+
+
+def _communes_from(path: str | Path | None, departement: str) -> gpd.GeoDataFrame:
+    """Communes from a ready-made polygon layer (code + population), or the COG JSON."""
+    from proximite.sources import load_communes, read_commune_layer
+    from proximite.sources.communes import LAYER_SUFFIXES
+
+    if path is not None and str(path).lower().endswith(LAYER_SUFFIXES):
+        return read_commune_layer(path, departement)
+    return load_communes(departement, path=path)
 
 
 def _check_communes(com: gpd.GeoDataFrame) -> None:

@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--departement", "-d", default="05", help="département code (default 05)")
     p.add_argument("--roads", type=Path, help="road file (Geofabrik roads, .osm.pbf, .osm)")
     p.add_argument("--sites", type=Path, help="France Services CSV (official format)")
-    p.add_argument("--communes", type=Path, help="commune boundaries with population")
+    p.add_argument("--communes", type=Path,
+                   help="communes: a polygon layer (.gpkg, .geojson, .shp, .fgb, .parquet) with "
+                   "code_insee and population, or a COG JSON (boundaries then embedded)")
     p.add_argument("--broadband", type=Path, help="broadband by commune (ARCEP JSON or CSV)")
     p.add_argument("--mediation", type=Path, help="mediation venues (JSON or CSV)")
     p.add_argument("--threshold", type=float, default=30.0, help="minutes promised (30)")

@@ -32,6 +32,7 @@ from proximite import paths
 from proximite.errors import InputError, LoadReport
 from proximite.sources._io import GZIP_MAGIC, parse_json, read_text, records_frame
 from proximite.sources.validation import (
+    clean_insee_column,
     departement_from_insee,
     normalise_departement,
     normalise_insee,
@@ -253,3 +254,81 @@ def load_communes(
     gdf.attrs["report"] = report
     gdf.attrs["unreconciled"] = unreconciled
     return gdf
+
+
+#: Suffixes of geographic layers accepted as a ready-made commune table.
+LAYER_SUFFIXES = (".gpkg", ".shp", ".fgb", ".geojson", ".geojson.gz", ".parquet")
+
+
+def read_commune_layer(path: str | Path, departement: str | None = None) -> gpd.GeoDataFrame:
+    """Read a user's commune layer that already carries codes and populations.
+
+    For audits on other boundaries or populations than the embedded COG: any
+    polygon layer (GeoPackage, Shapefile, FlatGeobuf, GeoJSON, GeoParquet) with an
+    INSEE code column (``code_insee``, ``insee`` or ``code``) and a ``population``
+    column. Codes are validated (leading zeros restored with a warning, malformed
+    codes dropped and counted), populations must be numbers >= 0.
+
+    Parameters
+    ----------
+    path : str or Path
+        The layer.
+    departement : str, optional
+        Keep only the communes of this département.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code_insee``, ``nom``, ``departement``, ``population``, geometry (EPSG:4326);
+        ``attrs["report"]``: the :class:`LoadReport`.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, no CRS, missing columns, or a bad population value.
+    """
+    path = Path(path)
+    report = LoadReport(source=str(path))
+    source = f"/vsigzip/{path}" if path.name.lower().endswith(".gz") else str(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            layer = gpd.read_parquet(path)
+        else:
+            layer = pyogrio.read_dataframe(source)
+    except Exception as exc:  # pyogrio/pyarrow raise many types; name the file
+        raise InputError(f"cannot read commune layer: {exc}", path=path) from exc
+    report.rows_read = len(layer)
+    if layer.crs is None:
+        raise InputError("commune layer has no CRS", path=path)
+    code_col = next((c for c in ("code_insee", "insee", "code") if c in layer.columns), None)
+    if code_col is None or "population" not in layer.columns:
+        missing = ["code_insee"] if code_col is None else []
+        missing += [] if "population" in layer.columns else ["population"]
+        raise InputError("missing required column(s): " + ", ".join(missing), path=path,
+                         field=missing[0])
+    layer = layer.reset_index(drop=True)
+    layer.index = layer.index + 1  # 1-based rows in warnings
+    codes = clean_insee_column(layer[code_col], report, code_col)
+    pop = pd.to_numeric(layer["population"], errors="coerce")
+    bad = pop.isna() | (pop < 0)
+    if bad.any():
+        row = int(bad.idxmax())
+        raise InputError(f"population must be a number >= 0, got {layer.loc[row, 'population']!r}",
+                         path=path, row=row, field="population")
+    out = gpd.GeoDataFrame({
+        "code_insee": codes,
+        "nom": layer["nom"].astype(str) if "nom" in layer else codes,
+        "departement": [departement_from_insee(c) for c in codes],
+        "population": pop.round().astype("int64"),
+    }, geometry=layer.geometry.to_crs("EPSG:4326").to_numpy(), crs="EPSG:4326")
+    out = out[out["code_insee"].notna()]
+    dups = out["code_insee"].duplicated()
+    if dups.any():
+        raise InputError(f"duplicate INSEE code {out.loc[dups, 'code_insee'].iloc[0]!r}",
+                         path=path, row=int(dups.idxmax()), field=code_col)
+    if departement is not None:
+        out = out[out["departement"] == normalise_departement(departement)]
+    out = out.sort_values("code_insee").reset_index(drop=True)
+    report.rows_kept = len(out)
+    out.attrs["report"] = report
+    return out
