@@ -22,6 +22,7 @@ MEDIATION_JSON = DATA_DIR / "mediation" / "lieux-mediation-numerique-paca-202305
 CONSEILLERS_JSON = DATA_DIR / "mediation" / "conseillers-numeriques-structures-2021.json"
 BROADBAND_JSON = DATA_DIR / "broadband" / "internet-fixe-05-2026T2.json"
 COMMUNES_COG_JSON = DATA_DIR / "communes" / "communes-cog2026.json.gz"
+DEPARTEMENTS_CSV = DATA_DIR / "communes" / "departements-2018.csv"
 COMMUNES_BOUNDARIES = DATA_DIR / "communes" / "communes-2018-05.geojson.gz"
 ROADS_05 = DATA_DIR / "roads" / "osm-roads-05-202107.geojson.gz"
 

@@ -31,6 +31,7 @@ from proximite.auditing.metrics import (
 from proximite.auditing.population import place_population
 from proximite.errors import InputError
 from proximite.progress import steps
+from proximite.sources.communes import departement_name
 
 logger = logging.getLogger("proximite.audit")
 
@@ -428,6 +429,7 @@ def _summary(departement, threshold, communes, points, used, network, files, ski
     profile_dict = profile.to_dict() if hasattr(profile, "to_dict") else str(profile)
     return {
         "departement": departement,
+        "departement_nom": departement_name(departement),
         "method": "network",
         "threshold_minutes": threshold,
         "population": total,

@@ -47,7 +47,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from proximite.auditing.metrics import population_figures
-from proximite.sources import metric_crs
+from proximite.sources import departement_name, metric_crs
 
 #: Fixed nominal speed (km/h) of the estimate; the detour factor absorbs the rest.
 NOMINAL_SPEED_KMH = 60.0
@@ -309,6 +309,7 @@ def estimate_summary(table: pd.DataFrame, departement: str, *, threshold: float,
     served_out = table["nearest_fs_departement"].dropna() != departement
     return {
         "departement": departement,
+        "departement_nom": departement_name(departement),
         "method": "estimate",
         "threshold_minutes": threshold,
         "population": int(pop.sum()),

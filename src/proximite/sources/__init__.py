@@ -12,12 +12,13 @@ compares ``attrs`` when concatenating, which fails on DataFrames; clear ``attrs`
 from __future__ import annotations
 
 from proximite.sources.broadband import load_broadband
-from proximite.sources.communes import load_communes, read_commune_layer
+from proximite.sources.communes import departement_name, load_communes, read_commune_layer
 from proximite.sources.crs import metric_crs
 from proximite.sources.france_services import load_france_services
 from proximite.sources.mediation import load_conseillers_numeriques, load_mediation_venues
 
 __all__ = [
+    "departement_name",
     "load_broadband",
     "load_communes",
     "load_conseillers_numeriques",

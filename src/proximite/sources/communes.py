@@ -21,6 +21,7 @@ Unreconciled codes
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import geopandas as gpd
@@ -332,3 +333,23 @@ def read_commune_layer(path: str | Path, departement: str | None = None) -> gpd.
     report.rows_kept = len(out)
     out.attrs["report"] = report
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _departement_names() -> dict[str, str]:
+    path = paths.DEPARTEMENTS_CSV
+    if not path.exists():
+        return {}
+    table = pd.read_csv(path, dtype=str, encoding="utf-8")
+    return dict(zip(table["code"], table["nom"], strict=True))
+
+
+def departement_name(code: str) -> str | None:
+    """Name of a département (``"05"`` -> ``"Hautes-Alpes"``), None when unknown.
+
+    Examples
+    --------
+    >>> departement_name("05"), departement_name("2A")
+    ('Hautes-Alpes', 'Corse-du-Sud')
+    """
+    return _departement_names().get(normalise_departement(code))
