@@ -8,6 +8,7 @@ import shutil
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
@@ -369,3 +370,22 @@ def test_real_05_network():
     assert not e.duplicated(["u", "v"]).any()
     assert list(net.nodes.index[:3]) == [0, 1, 2]
     assert net.nodes.crs == net.crs
+
+
+@pytest.mark.parametrize("suffix,driver", [(".gpkg", "GPKG"), (".shp", "ESRI Shapefile")])
+def test_same_network_from_geopackage_and_shapefile(tmp_path, suffix, driver):
+    import geopandas as gpd
+
+    feats = [road([(0, 0), (500, 0), (1000, 0)], fclass="secondary"),
+             road([(500, 0), (500, 700)], fclass="residential", oneway="F"),
+             road([(1000, 0), (1000, 900)], fclass="tertiary", maxspeed=30)]
+    ref = RoadNetwork.from_file(write_roads(tmp_path / "r.geojson", feats))
+    layer = gpd.read_file(tmp_path / "r.geojson")
+    other = tmp_path / f"r{suffix}"
+    layer.to_file(other, driver=driver)
+    net = RoadNetwork.from_file(other)
+    assert net.n_nodes == ref.n_nodes == 5
+    cols = ["u", "v", "length_m", "seconds", "fclass"]
+    a = ref.edges[cols].sort_values(["u", "v"]).reset_index(drop=True)
+    b = net.edges[cols].sort_values(["u", "v"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
