@@ -156,9 +156,11 @@ def load_communes(
     report = LoadReport(str(cog_path))
     cog = _read_cog(cog_path, report)
     cog = cog[cog["type"] == "commune-actuelle"].copy()
-    cog["departement"] = cog["departement"].map(
-        lambda v: normalise_departement(v) if isinstance(v, str) and v else None
-    )
+    # normalise each distinct code once (35,000 rows, ~100 codes)
+    raw = cog["departement"]
+    codes = {v: normalise_departement(v) for v in raw.dropna().unique()
+             if isinstance(v, str) and v}
+    cog["departement"] = raw.map(codes)
     if dep is not None:
         cog = cog[cog["departement"] == dep]
         if cog.empty:
