@@ -160,3 +160,20 @@ def test_bad_threshold_is_a_clear_error(world):
         audit("05", roads=world.network, sites=world.inputs["sites"],
               communes=world.inputs["communes"], broadband=False, mediation=False,
               threshold=-5)
+
+
+def test_bare_points_as_sites(world):
+    """A layer of bare points is accepted: ids, names and départements are filled in."""
+    bare = gpd.GeoDataFrame(geometry=[Point(6.0, LAT), Point(7.0, LAT)], crs="EPSG:4326")
+    res = audit("05", roads=world.network, sites=bare, communes=world.inputs["communes"],
+                broadband=False, mediation=False)
+    assert list(res.sites["id_fs"]) == ["site-1", "site-2"]
+    # neither point lies inside an audited commune: both count as outside
+    assert res.summary["sites_outside_departement"] == 2
+    assert res.summary["population_within_30"] == world.summary["population_within_30"]
+
+
+def test_sites_must_be_points(world):
+    with pytest.raises(InputError, match="points"):
+        audit("05", roads=world.network, sites=world.inputs["communes"],
+              communes=world.inputs["communes"], broadband=False, mediation=False)

@@ -114,15 +114,12 @@ class Audit:
             A new audit; this one is unchanged.
         """
         extra = extra_sites.to_crs("EPSG:4326").copy()
-        n = len(extra)
         if "id_fs" not in extra:
-            extra["id_fs"] = [f"new-{i + 1}" for i in range(n)]
-        if "lib_fs" not in extra:
-            extra["lib_fs"] = extra["name"] if "name" in extra else extra["id_fs"]
-        if "departement" not in extra:
+            extra["id_fs"] = [f"new-{i + 1}" for i in range(len(extra))]
+        if "lib_fs" not in extra and "name" in extra:
+            extra["lib_fs"] = extra["name"]
+        if "departement" not in extra:  # a planner's new sites are in the département
             extra["departement"] = self.departement
-        if "kind" not in extra:
-            extra["kind"] = "fixed"
         all_sites = pd.concat([self.inputs["sites"], extra], ignore_index=True)
         all_sites = gpd.GeoDataFrame(all_sites, geometry="geometry", crs="EPSG:4326")
         return _run(self.departement, self.threshold, self.network, self.inputs["communes"],
@@ -307,6 +304,34 @@ def _communes_from(path: str | Path | None, departement: str) -> gpd.GeoDataFram
     return load_communes(departement, path=path)
 
 
+def _prepare_sites(fs: gpd.GeoDataFrame, com: gpd.GeoDataFrame,
+                   departement: str) -> gpd.GeoDataFrame:
+    """Sites with a point, an id, a name and a département (filled in when missing).
+
+    A table of bare points is accepted: ``id_fs`` becomes ``site-1``, ``site-2``...,
+    ``lib_fs`` the id, ``kind`` "fixed", and ``departement`` the audited one for
+    points inside its communes, "?" (outside) for the others.
+    """
+    if not isinstance(fs, gpd.GeoDataFrame) or fs.crs is None:
+        raise InputError("sites must be a point layer with a CRS")
+    fs = fs[fs.geometry.notna() & ~fs.geometry.is_empty].copy()
+    if len(fs) and not (fs.geometry.geom_type == "Point").all():
+        raise InputError("sites must be points", field="geometry")
+    if "id_fs" not in fs:
+        fs["id_fs"] = [f"site-{i + 1}" for i in range(len(fs))]
+    fs["id_fs"] = fs["id_fs"].astype(str)
+    if "lib_fs" not in fs:
+        fs["lib_fs"] = fs["id_fs"]
+    if "kind" not in fs:
+        fs["kind"] = "fixed"
+    if "departement" not in fs:
+        inside = gpd.sjoin(fs[["geometry"]], com[["geometry"]].to_crs(fs.crs),
+                           how="left", predicate="within")
+        hit = inside[~inside.index.duplicated()]["index_right"].notna()
+        fs["departement"] = np.where(hit.reindex(fs.index).to_numpy(), departement, "?")
+    return fs
+
+
 def _check_communes(com: gpd.GeoDataFrame) -> None:
     missing = [c for c in ("code_insee", "population", "geometry") if c not in com.columns]
     if missing:
@@ -328,7 +353,7 @@ def _run(departement, threshold, network, com, fs, bb, med, files) -> Audit:
         com["departement"] = departement
     com["population"] = pd.to_numeric(com["population"]).fillna(0).astype(np.int64)
 
-    fs_valid = fs[fs.geometry.notna() & ~fs.geometry.is_empty]
+    fs_valid = _prepare_sites(fs, com, departement)
     skipped_sites = len(fs) - len(fs_valid)
     snap = network.snap(fs_valid)
     reached = np.asarray(snap[0]) >= 0
