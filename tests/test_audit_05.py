@@ -155,3 +155,17 @@ def test_communes_layer_bad_population_names_the_row(tmp_path):
     bad.to_file(path)
     with pytest.raises(InputError, match=r"bad.geojson, row 2, field 'population'"):
         read_commune_layer(path)
+
+
+def test_cli_tiles_option(tmp_path, capsys):
+    out = tmp_path / "tiles"
+    url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    code = main(["-q", "audit", "--out", str(out), "--tiles", url,
+                 "--tiles-attribution", "© OpenStreetMap contributors"])
+    assert code == 0
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in html
+    # without the credit line: a one-line error
+    code = main(["-q", "audit", "--out", str(out), "--tiles", url])
+    assert code == 1
+    assert "--tiles-attribution" in capsys.readouterr().err

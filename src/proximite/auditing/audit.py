@@ -132,11 +132,12 @@ class Audit:
 
         return gap_map(self, **kwargs)
 
-    def save(self, directory: str | Path, *, maps: bool = True) -> dict[str, Path]:
+    def save(self, directory: str | Path, *, maps: bool = True, tiles: str | None = None,
+             attribution: str | None = None) -> dict[str, Path]:
         """Write the audit's files (see :func:`proximite.outputs.files.write_audit`)."""
         from proximite.outputs.files import write_audit
 
-        return write_audit(self, directory, maps=maps)
+        return write_audit(self, directory, maps=maps, tiles=tiles, attribution=attribution)
 
 
 def _sha256(path: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from proximite.errors import InputError
 from proximite.progress import progress_enabled
 
 
@@ -27,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=float, default=30.0, help="minutes promised (30)")
     p.add_argument("--out", type=Path, help="output folder (default outputs/<dep>/)")
     p.add_argument("--no-maps", action="store_true", help="skip map.html, map.png, report.html")
+    p.add_argument("--tiles", help="basemap tile URL for map.html (none by default: the map "
+                   "then needs no network), e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    p.add_argument("--tiles-attribution", help="attribution of --tiles (required with it)")
     p.add_argument("--no-cache", action="store_true", help="rebuild the road network")
     p.set_defaults(func=run)
 
@@ -35,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the audit, write its files and print a short summary."""
     from proximite.auditing import audit
 
+    if args.tiles and not args.tiles_attribution:
+        raise InputError("--tiles needs --tiles-attribution (the tile provider's credit line)",
+                         field="--tiles-attribution")
     result = audit(
         args.departement,
         roads=args.roads,
@@ -47,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         progress=progress_enabled(args.quiet),
     )
     out = args.out or Path("outputs") / result.departement
-    written = result.save(out, maps=not args.no_maps)
+    written = result.save(out, maps=not args.no_maps, tiles=args.tiles,
+                          attribution=args.tiles_attribution)
     print(format_summary(result.summary))
     print(f"Fichiers écrits dans {out}/ : " + ", ".join(sorted(p.name for p in written.values())))
     return 0

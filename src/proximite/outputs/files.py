@@ -118,7 +118,8 @@ def write_json(data: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def write_audit(audit, directory: str | Path, *, maps: bool = True) -> dict[str, Path]:
+def write_audit(audit, directory: str | Path, *, maps: bool = True, tiles: str | None = None,
+                attribution: str | None = None) -> dict[str, Path]:
     """Write an audit's files into ``directory``.
 
     Files: ``communes.gpkg`` (layers ``communes``, ``sites``, ``isochrones``),
@@ -133,6 +134,8 @@ def write_audit(audit, directory: str | Path, *, maps: bool = True) -> dict[str,
         Created if needed.
     maps : bool
         Also write the maps and the report.
+    tiles, attribution : str, optional
+        A basemap for ``map.html`` (see :func:`proximite.outputs.maps.gap_map`).
 
     Returns
     -------
@@ -150,17 +153,18 @@ def write_audit(audit, directory: str | Path, *, maps: bool = True) -> dict[str,
         "summary": write_json(audit.summary, out / "summary.json"),
     }
     if maps:
-        written.update(write_audit_maps(audit, out))
+        written.update(write_audit_maps(audit, out, tiles=tiles, attribution=attribution))
     return written
 
 
-def write_audit_maps(audit, directory: Path) -> dict[str, Path]:
+def write_audit_maps(audit, directory: Path, *, tiles: str | None = None,
+                     attribution: str | None = None) -> dict[str, Path]:
     """Write ``map.html``, ``map.png`` and ``report.html`` for an audit."""
     from proximite.outputs.maps import write_map
     from proximite.outputs.report import write_report
     from proximite.outputs.static import gap_png
 
-    html = write_map(audit, directory / "map.html")
+    html = write_map(audit, directory / "map.html", tiles=tiles, attribution=attribution)
     png = gap_png(audit, directory / "map.png")
     report = write_report(audit, directory / "report.html", map_html=html, map_png=png)
     return {"map": Path(html), "png": Path(png), "report": Path(report)}
