@@ -38,7 +38,7 @@ def gap_png(audit: Any, path: str | Path, *, dpi: int = 150) -> Path:
     Parameters
     ----------
     audit : Audit
-        The commune audit (``communes``, ``sites``, ``isochrones``, ``summary``,
+        The commune audit (``communes``, ``sites``, ``summary``,
         ``threshold``, ``departement``).
     path : str or Path
         Output file; parent folders are created.
@@ -80,14 +80,6 @@ def gap_png(audit: Any, path: str | Path, *, dpi: int = 150) -> Path:
             linewidth=0.8 if cls == st.UNREACHABLE else 0.3,
             hatch="////" if cls == st.UNREACHABLE else None,
         )
-
-    iso = getattr(audit, "isochrones", None)
-    if iso is not None and len(iso) and "minutes" in iso.columns:
-        ring = iso[(iso["minutes"] == threshold) & iso.geometry.notna()]
-        if len(ring):
-            ring.to_crs(crs).boundary.plot(
-                ax=ax, color="#08519c", linewidth=1.0, linestyle="--", zorder=3
-            )
 
     handles: list[Any] = [
         Patch(
@@ -134,11 +126,6 @@ def gap_png(audit: Any, path: str | Path, *, dpi: int = 150) -> Path:
                 linewidths=0.9,
                 zorder=5,
             )
-    if iso is not None and len(iso) and "minutes" in iso.columns:
-        handles.append(
-            Line2D([], [], color="#08519c", linestyle="--", label=f"Limite des {threshold} min")
-        )
-
     share = st.share_within(audit)
     fig.suptitle(
         f"Accès aux France services — {st.departement_label(audit)}\n"
