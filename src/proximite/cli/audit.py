@@ -66,6 +66,11 @@ def _n(x: float) -> str:
     return f"{x:,.0f}".replace(",", "\u202f")
 
 
+def _dep_label(s: dict) -> str:
+    name = s.get("departement_nom")
+    return f"{name} ({s['departement']})" if name else f"Département {s['departement']}"
+
+
 def format_summary(s: dict) -> str:
     """A few human lines from an audit summary."""
     pop = s["population"]
@@ -75,7 +80,7 @@ def format_summary(s: dict) -> str:
 
     thr = s.get("threshold_minutes", 30)
     return "\n".join([
-        f"Département {s['departement']} — {_n(pop)} habitants, {s['communes']} communes",
+        f"{_dep_label(s)} — {_n(pop)} habitants, {s['communes']} communes",
         f"  à moins de 20 min d'une France services : {_n(s['population_within_20'])} "
         f"({pct(s['population_within_20'])})",
         f"  à moins de 30 min d'une France services : {_n(s['population_within_30'])} "
