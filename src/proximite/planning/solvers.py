@@ -550,6 +550,28 @@ def _finish(
     )
 
 
+def _greedy_result(
+    method: str,
+    useful: NDArray[np.int64],
+    picks: list[int],
+    gains: list[float],
+    value: float,
+    bound: float,
+    t0: float,
+    common: dict[str, Any],
+    *,
+    proven: bool = False,
+    message: str = "",
+) -> Solution:
+    """The greedy picks as a Solution: optimal when its bound proves it, else heuristic
+    with the gap to that bound."""
+    if proven:
+        return _finish(method, useful, picks, gains, value, "optimal", 0.0, "greedy", t0,
+                       bound=value, message=message, **common)
+    return _finish(method, useful, picks, gains, value, "heuristic", _rel_gap(value, bound),
+                   "greedy", t0, bound=bound, message=message, **common)
+
+
 def mclp(
     weights: ArrayLike,
     times: Any,
@@ -620,52 +642,17 @@ def mclp(
     g_value = float(sum(gains))
     bound = _online_bound(greedy_state, g_value, kk)
     if kk == n_use or bound <= g_value + 1e-9 * max(1.0, g_value):
-        return _finish(
-            "mclp",
-            model.useful,
-            picks,
-            gains,
-            g_value,
-            "optimal",
-            0.0,
-            "greedy",
-            t0,
-            bound=g_value,
-            **common,
-        )
+        return _greedy_result("mclp", model.useful, picks, gains, g_value, bound, t0, common,
+                              proven=True)
     if solver == "greedy":
-        return _finish(
-            "mclp",
-            model.useful,
-            picks,
-            gains,
-            g_value,
-            "heuristic",
-            _rel_gap(g_value, bound),
-            "greedy",
-            t0,
-            bound=bound,
-            **common,
-        )
+        return _greedy_result("mclp", model.useful, picks, gains, g_value, bound, t0, common)
     n_grp = cover.shape[1]
     nnz = 2 * cover.nnz + n_grp + n_use
     details.update(variables=n_use + n_grp, constraints=n_grp + 1, nonzeros=nnz)
     if nnz > max_nonzeros:
         msg = f"integer program too large ({nnz} non-zeros > {max_nonzeros}): greedy used"
-        return _finish(
-            "mclp",
-            model.useful,
-            picks,
-            gains,
-            g_value,
-            "heuristic",
-            _rel_gap(g_value, bound),
-            "greedy",
-            t0,
-            bound=bound,
-            message=msg,
-            **common,
-        )
+        return _greedy_result("mclp", model.useful, picks, gains, g_value, bound, t0, common,
+                              message=msg)
     a = sp.vstack(
         [
             sp.hstack([-cover.T.astype(float), sp.identity(n_grp, format="csr")]),
@@ -987,52 +974,17 @@ def pmedian(
     saved_bound = _online_bound(state, g_saved, kk)
     g_obj, obj_bound = base - g_saved, base - saved_bound
     if kk == n_use or saved_bound <= g_saved + 1e-9 * max(1.0, g_saved):
-        return _finish(
-            "pmedian",
-            useful,
-            picks,
-            gains,
-            g_obj,
-            "optimal",
-            0.0,
-            "greedy",
-            t0,
-            bound=g_obj,
-            **common,
-        )
+        return _greedy_result("pmedian", useful, picks, gains, g_obj, obj_bound, t0, common,
+                              proven=True)
     if solver == "greedy":
-        return _finish(
-            "pmedian",
-            useful,
-            picks,
-            gains,
-            g_obj,
-            "heuristic",
-            _rel_gap(g_obj, obj_bound),
-            "greedy",
-            t0,
-            bound=obj_bound,
-            **common,
-        )
+        return _greedy_result("pmedian", useful, picks, gains, g_obj, obj_bound, t0, common)
     n_pair = merged.nnz
     nnz = 3 * n_pair + n_use
     details.update(variables=n_use + n_pair, constraints=n_grp + n_pair + 1, nonzeros=nnz)
     if nnz > max_nonzeros:
         msg = f"integer program too large ({nnz} non-zeros > {max_nonzeros}): greedy used"
-        return _finish(
-            "pmedian",
-            useful,
-            picks,
-            gains,
-            g_obj,
-            "heuristic",
-            _rel_gap(g_obj, obj_bound),
-            "greedy",
-            t0,
-            bound=obj_bound,
-            message=msg,
-            **common,
-        )
+        return _greedy_result("pmedian", useful, picks, gains, g_obj, obj_bound, t0, common,
+                              message=msg)
     pc = merged.tocoo()  # pairs in row-major order
     pair_idx = np.arange(n_pair)
     group_rows = sp.csr_matrix((np.ones(n_pair), (pc.col, pair_idx)), shape=(n_grp, n_pair))
