@@ -169,3 +169,15 @@ def test_cli_tiles_option(tmp_path, capsys):
     code = main(["-q", "audit", "--out", str(out), "--tiles", url])
     assert code == 1
     assert "--tiles-attribution" in capsys.readouterr().err
+
+
+def test_permanent_desks_only(audit05, capsys, tmp_path):
+    """Without antennas the promise can only get worse, never better."""
+    fixed = audit("05", roads=audit05.network, kinds=["fixed"])
+    assert fixed.summary["sites_used"] == int((audit05.sites["kind"] == "fixed").sum()) == 17
+    assert fixed.summary["site_kinds"] == ["fixed"]
+    assert fixed.summary["population_within_20"] <= audit05.summary["population_within_20"]
+    assert (fixed.population["seconds"].to_numpy()
+            >= audit05.population["seconds"].to_numpy() - 1e-9).all()
+    code = main(["-q", "audit", "--kinds", "fixed,bus", "--out", str(tmp_path / "k")])
+    assert code == 1 and "unknown site kind(s) bus" in capsys.readouterr().err

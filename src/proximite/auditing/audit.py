@@ -35,6 +35,9 @@ from proximite.sources.communes import departement_name
 
 logger = logging.getLogger("proximite.audit")
 
+#: Kinds of France Services (see :func:`proximite.load_france_services`).
+SITE_KINDS = ("fixed", "antenna", "itinerant")
+
 #: Isochrone thresholds (minutes) drawn on maps and written to the GeoPackage.
 ISOCHRONE_MINUTES = (10, 20, 30)
 
@@ -207,6 +210,7 @@ def audit(
     broadband: str | Path | pd.DataFrame | bool | None = None,
     mediation: str | Path | gpd.GeoDataFrame | bool | None = None,
     threshold: float = 30,
+    kinds: tuple[str, ...] | list[str] | None = None,
     profile: Any = None,
     cache: bool | str | Path = True,
     progress: bool = False,
@@ -232,6 +236,11 @@ def audit(
         Mediation venues; default the embedded PACA file for PACA départements.
     threshold : float
         Minutes promised (30).
+    kinds : sequence of str, optional
+        Keep only these kinds of France Services (``"fixed"``, ``"antenna"``,
+        ``"itinerant"``); default all. Buses and itinerant services are counted
+        at their listed base, so ``kinds=("fixed", "antenna")`` tests the promise
+        on permanent desks only.
     profile : SpeedProfile, optional
         Car speed profile; default :meth:`SpeedProfile.default`.
     cache : bool or path
@@ -270,7 +279,7 @@ def audit(
                     "communes")
         _check_communes(com)
         bar.start(names[1])
-        fs = _load(sites, load_france_services, files, "sites")
+        fs = _select_kinds(_load(sites, load_france_services, files, "sites"), kinds)
         bar.start(names[2])
         if isinstance(roads, RoadNetwork):
             network = roads
@@ -303,6 +312,20 @@ def _communes_from(path: str | Path | None, departement: str) -> gpd.GeoDataFram
     if path is not None and str(path).lower().endswith(LAYER_SUFFIXES):
         return read_commune_layer(path, departement)
     return load_communes(departement, path=path)
+
+
+def _select_kinds(fs: gpd.GeoDataFrame, kinds) -> gpd.GeoDataFrame:
+    """Keep the France Services of the given kinds (all when ``kinds`` is None)."""
+    if kinds is None:
+        return fs
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+    unknown = sorted(set(kinds) - set(SITE_KINDS))
+    if unknown:
+        raise InputError(f"unknown site kind(s) {', '.join(unknown)}; expected some of "
+                         f"{', '.join(SITE_KINDS)}", field="kinds")
+    if "kind" not in fs:
+        raise InputError("sites have no 'kind' column to select on", field="kinds")
+    return fs[fs["kind"].isin(kinds)]
 
 
 def _prepare_sites(fs: gpd.GeoDataFrame, com: gpd.GeoDataFrame,
@@ -458,6 +481,7 @@ def _summary(departement, threshold, communes, points, used, network, files, ski
         "departement_nom": departement_name(departement),
         "method": "network",
         "threshold_minutes": threshold,
+        "site_kinds": sorted(used["kind"].dropna().unique().tolist()) if "kind" in used else None,
         "population": total,
         **{k: v for k, v in figures.items() if k != "unreachable_population"},
         "communes": len(communes),

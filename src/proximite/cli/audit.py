@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--broadband", type=Path, help="broadband by commune (ARCEP JSON or CSV)")
     p.add_argument("--mediation", type=Path, help="mediation venues (JSON or CSV)")
     p.add_argument("--threshold", type=float, default=30.0, help="minutes promised (30)")
+    p.add_argument("--kinds", help="only these kinds of sites, comma-separated: "
+                   "fixed,antenna,itinerant (default all)")
     p.add_argument("--out", type=Path, help="output folder (default outputs/<dep>/)")
     p.add_argument("--no-maps", action="store_true", help="skip map.html, map.png, report.html")
     p.add_argument("--tiles", help="basemap tile URL for map.html (none by default: the map "
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         broadband=args.broadband,
         mediation=args.mediation,
         threshold=args.threshold,
+        kinds=args.kinds.split(",") if args.kinds else None,
         cache=not args.no_cache,
         progress=progress_enabled(args.quiet),
     )
