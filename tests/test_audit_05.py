@@ -65,6 +65,10 @@ def test_summary_is_consistent(audit05):
         (audit05.sites["departement"] == "05").sum())
     for key in ("communes", "sites", "roads"):
         assert len(s["inputs"][key]["sha256"]) == 64
+    # the loaders' reports are kept: what was read, kept and warned about
+    assert s["inputs"]["sites"]["load"]["rows_read"] == 2845
+    assert s["inputs"]["sites"]["load"]["warnings"]["overlapping_hours"] == 79
+    assert s["inputs"]["communes"]["load"]["rows_kept"] == s["communes"]
 
 
 def test_saved_files(audit05, tmp_path):
@@ -122,7 +126,9 @@ def test_maps_and_report_written(audit05, tmp_path):
     written = audit05.save(tmp_path / "m", maps=True)
     html = written["map"].read_text(encoding="utf-8")
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
-    assert html.count("px-commune") >= 1
+    # every commune of the audit is drawn (its code is in its feature's tooltip data)
+    missing = [c for c in audit05.communes["code_insee"] if f'"{c}"' not in html]
+    assert missing == []
     assert written["png"].stat().st_size > 50_000
     report = written["report"].read_text(encoding="utf-8")
     assert "La Chapelle-en-Valgaudémar" in report  # the one commune beyond 30 min

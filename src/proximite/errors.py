@@ -132,11 +132,6 @@ class LoadReport:
         """Warnings counted by kind."""
         return dict(Counter(i.kind for i in self.issues))
 
-    def log_summary(self) -> None:
-        """Log one line per kind of warning at WARNING level."""
-        for kind, n in sorted(self.counts.items()):
-            logger.warning("%s: %d %s", Path(self.source).name, n, kind)
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: source, row counts and warnings counted by kind."""
         return {"source": self.source, "rows_read": self.rows_read,

@@ -67,14 +67,6 @@ def node_road_length(network, classes: frozenset[str] | None = LOCAL_CLASSES) ->
     return np.bincount(a, 0.5 * length, n) + np.bincount(b, 0.5 * length, n)
 
 
-def usable_nodes(network) -> np.ndarray:
-    """Boolean mask of nodes that may carry population (the network's snappable nodes)."""
-    mask = getattr(network, "usable", None)
-    if mask is None:
-        return np.ones(len(network.nodes), bool)
-    return np.asarray(mask, bool)
-
-
 def place_population(communes: gpd.GeoDataFrame, network) -> gpd.GeoDataFrame:
     """Spread each commune's population over the network nodes inside it.
 
@@ -97,8 +89,7 @@ def place_population(communes: gpd.GeoDataFrame, network) -> gpd.GeoDataFrame:
     """
     crs = network.crs
     com = communes[["code_insee", "population", "geometry"]].to_crs(crs).reset_index(drop=True)
-    mask = usable_nodes(network)
-    nodes = network.nodes.loc[mask, ["geometry"]]
+    nodes = network.nodes.loc[network.usable, ["geometry"]]
     joined = gpd.sjoin(nodes, com, how="inner", predicate="within")
     # a node on a shared boundary could fall in two communes: keep the first code
     joined = joined[~joined.index.duplicated(keep="first")]

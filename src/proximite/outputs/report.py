@@ -188,6 +188,17 @@ def _header(label: str, sortable: bool) -> str:
     return f'<th scope="col">{st.esc(label)}</th>'
 
 
+def _table(table_id: str, caption: str, headers: list[str], rows: list[str], *,
+           sortable: bool) -> str:
+    """An accessible HTML table: caption, column headers, pre-rendered (escaped) rows."""
+    head = "".join(_header(h, sortable) for h in headers)
+    cls = ' class="sortable"' if sortable else ""
+    return (
+        f'<table id="{table_id}"{cls}>\n<caption>{caption}</caption>\n'
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+    )
+
+
 def beyond_threshold_table(audit: Any) -> pd.DataFrame:
     """Communes beyond the threshold, farthest first (unreachable ones at the top).
 
@@ -249,12 +260,11 @@ def _beyond_table(audit: Any) -> str:
             f"<td>{fs}</td>"
             "</tr>"
         )
-    head = "".join(_header(h, True) for h in headers)
-    return (
-        '<table id="beyond-threshold" class="sortable">\n'
-        f"<caption>Communes au-delà de {threshold} min d'une France services, "
-        "de la plus éloignée à la moins éloignée (cliquer sur un en-tête pour trier)</caption>\n"
-        f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(lines) + "\n</tbody>\n</table>"
+    return _table(
+        "beyond-threshold",
+        f"Communes au-delà de {threshold} min d'une France services, de la plus éloignée "
+        "à la moins éloignée (cliquer sur un en-tête pour trier)",
+        headers, lines, sortable=True,
     )
 
 
@@ -289,12 +299,10 @@ def _double_fracture_table(audit: Any) -> str:
             f'<td class="num">{st.esc(st.fmt_pct(r.get("share_ftth")))}</td>'
             "</tr>"
         )
-    head = "".join(_header(h, False) for h in headers)
-    return (
-        '<table id="double-fracture">\n'
-        f"<caption>Double fracture : communes au-delà de {threshold} min et mal "
-        "desservies en haut débit</caption>\n"
-        f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(lines) + "\n</tbody>\n</table>"
+    return _table(
+        "double-fracture",
+        f"Double fracture : communes au-delà de {threshold} min et mal desservies en haut débit",
+        headers, lines, sortable=False,
     )
 
 
