@@ -7,7 +7,10 @@ Off-network legs are straight lines at ``profile.access_speed_kmh``.
 Method: the site legs become edges from one virtual node per site to the site's node
 in the *reversed* graph, and one ``scipy.sparse.csgraph.dijkstra`` call with
 ``indices`` = the virtual nodes and ``min_only=True`` gives, for every node, the
-shortest time to any site and (``sources``) which site.
+shortest time to any site and (``sources``) which site. The searches run on the
+junction core of the network (:mod:`proximite.network.contraction`, about a fifth
+of the nodes), the other nodes being completed exactly from it
+(:mod:`proximite.access._search`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from proximite.access._search import nearest_times, source_times
 from proximite.errors import InputError
+from proximite.network.contraction import Contraction
 from proximite.network.core import RoadNetwork
 
 #: Target size (float64 cells) of the dense blocks of multi-source searches.
@@ -96,19 +101,6 @@ def site_sources(network: RoadNetwork, sites: Any) -> tuple[np.ndarray, np.ndarr
     return node[first], leg[first], pos[first]
 
 
-def _with_virtual_sources(
-    graph: sp.csr_matrix, nodes: np.ndarray, legs: np.ndarray
-) -> sp.csr_matrix:
-    """``graph`` plus one virtual node per source (ids n..n+k-1) with an edge
-    virtual -> node weighted by the leg (explicit zeros kept)."""
-    n = graph.shape[0]
-    k = len(nodes)
-    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.arange(1, k + 1)])
-    indices = np.concatenate([graph.indices, nodes.astype(graph.indices.dtype)])
-    data = np.concatenate([graph.data, legs.astype(float)])
-    return sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
-
-
 def nearest(
     network: RoadNetwork,
     sites: Any,
@@ -161,20 +153,8 @@ def nearest(
     seconds = np.full(n, np.inf)
     site = np.full(n, -1, dtype=np.int64)
     if len(nodes) and n:
-        graph = _with_virtual_sources(network.graph_reversed, nodes, legs)
-        dist, _, src = dijkstra(
-            graph,
-            directed=True,
-            indices=n + np.arange(len(nodes)),
-            min_only=True,
-            return_predecessors=True,
-            limit=limit,
-        )
-        seconds = np.asarray(dist[:n], dtype=float)
-        src = src[:n]
-        ok = src >= n
-        site[ok] = pos[src[ok] - n]
-        seconds[~ok] = np.inf
+        seconds, src = nearest_times(network.contraction, nodes, legs, limit)
+        site[src >= 0] = pos[src[src >= 0]]
     if points is None:
         return NearestResult(seconds, site)
     snap = network.snap(points)
@@ -196,7 +176,7 @@ def _point_legs(network: RoadNetwork, points: Any) -> tuple[np.ndarray, np.ndarr
 
 
 def _one_side(
-    graph: sp.csr_matrix,
+    contraction: Contraction,
     src_pos: np.ndarray,
     src_node: np.ndarray,
     src_leg: np.ndarray,
@@ -206,14 +186,13 @@ def _one_side(
     limit: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Searches from the distinct source nodes, in blocks; (src, dst, seconds) triplets."""
-    n = graph.shape[0]
+    n = contraction.n
     uniq, row_of = np.unique(src_node, return_inverse=True)
     rows_out, cols_out, vals_out = [], [], []
     per_block = max(1, BLOCK_CELLS // max(n, 1))
     for b0 in range(0, len(uniq), per_block):
         block = uniq[b0 : b0 + per_block]
-        dist = dijkstra(graph, directed=True, indices=block, limit=limit)
-        dist = np.atleast_2d(dist)[:, dst_node]  # (block, n_dst)
+        dist = source_times(contraction, block, np.zeros(len(block)), limit)[:, dst_node]
         members = np.flatnonzero((row_of >= b0) & (row_of < b0 + len(block)))
         per_sub = max(1, BLOCK_CELLS // max(len(dst_node), 1))
         for s0 in range(0, len(members), per_sub):
@@ -257,7 +236,8 @@ def od_matrix(
     -----
     Dijkstra searches run (``limit=cutoff``) from the distinct snapped nodes of the
     smaller side, origins on the graph or destinations on the reversed graph, several
-    sources per ``scipy.sparse.csgraph.dijkstra`` call.
+    sources per ``scipy.sparse.csgraph.dijkstra`` call, on the junction core
+    (:attr:`RoadNetwork.contraction`, :attr:`RoadNetwork.contraction_forward`).
     """
     network = _check_network(network)
     if cutoff is None:
@@ -270,10 +250,12 @@ def od_matrix(
         return sp.csr_matrix(shape, dtype=float)
     if len(np.unique(d_node)) < len(np.unique(o_node)):
         c, r, val = _one_side(
-            network.graph_reversed, d_pos, d_node, d_leg, o_pos, o_node, o_leg, limit
+            network.contraction, d_pos, d_node, d_leg, o_pos, o_node, o_leg, limit
         )
     else:
-        r, c, val = _one_side(network.graph, o_pos, o_node, o_leg, d_pos, d_node, d_leg, limit)
+        r, c, val = _one_side(
+            network.contraction_forward, o_pos, o_node, o_leg, d_pos, d_node, d_leg, limit
+        )
     order = np.lexsort((c, r))
     r, c, val = r[order], c[order], val[order]
     indptr = np.zeros(shape[0] + 1, dtype=np.int64)
@@ -297,14 +279,13 @@ def times_from_sites(
     nodes = snap.node[pos]
     legs = network.access_seconds(snap.distance_m[pos])
     n = network.n_nodes
-    out = np.full((len(pos), n), np.inf)
     per_block = max(1, BLOCK_CELLS // max(n, 1))
+    if len(pos) <= per_block:
+        return pos, source_times(network.contraction, nodes, legs, limit)
+    out = np.empty((n, len(pos))).T  # column-major, as the blocks come
     for b0 in range(0, len(pos), per_block):
         sl = slice(b0, b0 + per_block)
-        # search limit excludes the leg, then legs added and the cutoff applied
-        d = dijkstra(network.graph_reversed, directed=True, indices=nodes[sl], limit=limit)
-        out[sl] = np.atleast_2d(d) + legs[sl, None]
-    out[out > limit] = np.inf
+        out[sl] = source_times(network.contraction, nodes[sl], legs[sl], limit)
     return pos, out
 
 

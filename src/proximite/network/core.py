@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 from proximite.errors import InputError
 from proximite.network._build import BuiltGraph, build_graph, finish_edges
 from proximite.network._readers import OSM_SUFFIXES, choose_crs, read_geofabrik, read_osm
+from proximite.network.contraction import Contraction, contract
 from proximite.network.profile import SpeedProfile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -528,6 +529,20 @@ class RoadNetwork:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(b.v, minlength=n), out=indptr[1:])
         return sp.csr_matrix((b.seconds[order], b.u[order], indptr), shape=(n, n))
+
+    @cached_property
+    def contraction(self) -> Contraction:
+        """The junction core that searches *to* sites run on (built on first use).
+
+        See :mod:`proximite.network.contraction`: dead-end trees and degree-2 chains
+        are contracted away, exactly (about 80 % of the nodes of a département).
+        """
+        return contract(self.graph)
+
+    @cached_property
+    def contraction_forward(self) -> Contraction:
+        """The same junction core, for searches *from* origins (built on first use)."""
+        return contract(self.graph_reversed)
 
     @cached_property
     def _components(self) -> tuple[np.ndarray, np.ndarray]:
