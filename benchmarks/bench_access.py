@@ -73,7 +73,7 @@ def bench_real(dep: str, path: Path) -> None:
     print(f"junction core: {core.n_core:,} nodes ({core.n_core / net.n_nodes:.0%}), "
           f"{core.core_reversed.nnz:,} edges, {core.n_pieces:,} pieces; contracted in "
           f"{t_core:.2f} s (once per network, on first search)")
-    access.nearest(net, sites)  # warm (graph_reversed, kd-tree)
+    access.nearest(net, sites)  # warm (kd-tree, usable components)
     t_near, res = clock(lambda: access.nearest(net, sites), repeat=3)
     G = net.to_networkx()
     R = G.reverse(copy=False)

@@ -76,8 +76,12 @@ def test_expand_equals_full_search_on_handmade_graph():
     times, via = c.expand(core)
     np.testing.assert_array_equal(times, full)  # sums of small integers: exact
     assert np.isinf(times[12:18]).all() and (via[np.isin(c.members, range(12, 18))] == -1).all()
-    many = c.expand_many(np.vstack([core, core * 2]))
+    full2 = dijkstra(g.T.tocsr(), indices=[0], min_only=True)
+    core2 = dijkstra(c.core_reversed, indices=c.core_pos[[0]], min_only=True)
+    many = c.expand_many(np.vstack([core, core2]))
+    assert many.shape == (2, 19)
     np.testing.assert_array_equal(many[0], full)
+    np.testing.assert_array_equal(many[1], full2)  # the second source: node 0 alone
 
 
 # --------------------------------------------------------------------------- hypothesis

@@ -7,9 +7,9 @@
 A source is a node and a leg (seconds added at the source). Times are *to* the
 sources: the searches run on transposed graphs. They run on the junction core of
 :mod:`proximite.network.contraction`; the nodes of the pieces are then completed
-from their anchors, and the pieces that hold a source are settled by a small search
-on those pieces alone (from the sources inside and from their anchors, at the
-anchors' times).
+from their anchors. A source inside a piece is first searched on its piece alone:
+that search gives both where it enters the core (at the piece's anchors) and the
+times of its own piece's nodes that do not leave the piece.
 """
 
 from __future__ import annotations
@@ -40,19 +40,22 @@ def with_virtual_sources(
 
 
 class _Inside(NamedTuple):
-    """The sources that lie inside pieces, and those pieces as one small graph."""
+    """The sources that lie inside pieces, searched on those pieces alone."""
 
     index: np.ndarray  # positions of those sources
     piece: np.ndarray  # the piece of each
-    local: LocalGraph
+    local: LocalGraph  # their pieces, as one small graph
+    seconds: np.ndarray  # (len(index), local nodes): time to each source inside its piece
 
 
-def _inside(c: Contraction, nodes: np.ndarray) -> _Inside | None:
+def _inside(c: Contraction, nodes: np.ndarray, legs: np.ndarray, limit: float) -> _Inside | None:
     index = np.flatnonzero(c.core_pos[nodes] < 0)
     if not len(index):
         return None
     piece = c.piece[nodes[index]]
-    return _Inside(index, piece, c.local_graph(np.unique(piece)))
+    lg = c.local_graph(np.unique(piece))
+    d = dijkstra(lg.graph, directed=True, indices=lg.local[nodes[index]], limit=limit)
+    return _Inside(index, piece, lg, np.atleast_2d(d) + legs[index, None])
 
 
 def _entries(
@@ -68,18 +71,30 @@ def _entries(
     on_core = np.flatnonzero(pos >= 0)
     row, col, w = [on_core], [pos[on_core]], [legs[on_core]]
     if ins is not None:
-        lg = ins.local
-        d = dijkstra(lg.graph, directed=True, indices=lg.local[nodes[ins.index]], limit=limit)
-        d = np.atleast_2d(d)
         rows = np.arange(len(ins.index))
         for slot in (0, 1):
-            t = d[rows, lg.local[c.copy_id(ins.piece, slot)]] + legs[ins.index]
+            t = ins.seconds[rows, ins.local.local[c.copy_id(ins.piece, slot)]]
             anchor = c.anchors[ins.piece, slot]
             ok = (anchor >= 0) & (t <= limit)
             row.append(ins.index[ok])
             col.append(anchor[ok])
             w.append(t[ok])
     return np.concatenate(row), np.concatenate(col), np.concatenate(w)
+
+
+def _own_piece(
+    c: Contraction, ins: _Inside, limit: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(row in ins, member, seconds)``: the time from each member of a source's own
+    piece to that source without leaving the piece (within ``limit``).
+
+    The exact time of such a member is the smaller of this and the time through the
+    piece's anchors that :meth:`Contraction.expand` gives.
+    """
+    row, member = c.members_of(ins.piece)
+    t = ins.seconds[row, ins.local.local[member]]
+    ok = t <= limit
+    return row[ok], member[ok], t[ok]
 
 
 def _core_search(
@@ -114,7 +129,7 @@ def nearest_times(
         Position in ``nodes`` of the nearest source (-1 where none).
     """
     nc = c.n_core
-    ins = _inside(c, nodes)
+    ins = _inside(c, nodes, legs, limit)
     dist, _, src = _core_search(c, nodes, legs, limit, ins, min_only=True,
                                 return_predecessors=True)
     core_t = np.asarray(dist[:nc], dtype=float)
@@ -125,29 +140,16 @@ def nearest_times(
     source[c.core] = core_s
     source[c.members] = np.append(core_s, -1)[via]  # via -1: none
 
-    if ins is not None:  # settle the pieces holding a source
-        lg = ins.local
-        piece = np.unique(ins.piece)
-        cols, ws, label = [lg.local[nodes[ins.index]]], [legs[ins.index]], [ins.index]
-        for slot in (0, 1):  # the anchors enter at their (final) core time
-            anchor = c.anchors[piece, slot]
-            t = np.full(len(piece), np.inf)
-            t[anchor >= 0] = core_t[anchor[anchor >= 0]]
-            ok = np.isfinite(t)
-            cols.append(lg.local[c.copy_id(piece[ok], slot)])
-            ws.append(t[ok])
-            label.append(core_s[anchor[ok]])
-        label = np.concatenate(label)
-        m = len(lg.nodes)
-        graph = with_virtual_sources(
-            lg.graph, np.arange(len(label)), np.concatenate(cols), np.concatenate(ws), len(label)
-        )
-        d, _, s = dijkstra(graph, directed=True, indices=m + np.arange(len(label)),
-                           min_only=True, return_predecessors=True, limit=limit)
-        mem = np.flatnonzero(lg.nodes < c.n)
-        got = s[mem] >= m
-        seconds[lg.nodes[mem]] = np.where(got, d[mem], np.inf)
-        source[lg.nodes[mem]] = np.where(got, label[np.maximum(s[mem] - m, 0)], -1)
+    if ins is not None:  # inside the pieces holding sources: the best of both ways
+        row, member, t = _own_piece(c, ins, limit)
+        order = np.lexsort((t, member))
+        row, member, t = row[order], member[order], t[order]
+        first = np.ones(len(member), dtype=bool)
+        first[1:] = member[1:] != member[:-1]
+        row, member, t = row[first], member[first], t[first]
+        better = t < seconds[member]
+        seconds[member[better]] = t[better]
+        source[member[better]] = ins.index[row[better]]
     return seconds, source
 
 
@@ -170,34 +172,12 @@ def source_times(
     ndarray of float, shape (k, n)
         ``[i, v]`` = seconds from node ``v`` to source ``i`` (column-major).
     """
-    ins = _inside(c, nodes)
+    ins = _inside(c, nodes, legs, limit)
     core_t = np.atleast_2d(_core_search(c, nodes, legs, limit, ins))
     core_t = np.ascontiguousarray(core_t[:, : c.n_core])
     times = c.expand_many(core_t, limit)
-
-    if ins is not None:  # settle each source's own piece
-        lg = ins.local
-        rows, cols, ws = [np.arange(len(ins.index))], [lg.local[nodes[ins.index]]], \
-            [legs[ins.index]]
-        for slot in (0, 1):  # the anchors enter at the source's core times
-            anchor = c.anchors[ins.piece, slot]
-            t = np.full(len(ins.index), np.inf)
-            has = anchor >= 0
-            t[has] = core_t[ins.index[has], anchor[has]]
-            ok = np.isfinite(t)
-            rows.append(np.flatnonzero(ok))
-            cols.append(lg.local[c.copy_id(ins.piece[ok], slot)])
-            ws.append(t[ok])
-        m = len(lg.nodes)
-        graph = with_virtual_sources(
-            lg.graph, np.concatenate(rows), np.concatenate(cols), np.concatenate(ws),
-            len(ins.index),
-        )
-        d = dijkstra(graph, directed=True, indices=m + np.arange(len(ins.index)), limit=limit)
-        d = np.atleast_2d(d)
-        mem = np.flatnonzero(lg.nodes < c.n)
-        mem_piece = c.piece[lg.nodes[mem]]
-        for r, (i, p) in enumerate(zip(ins.index, ins.piece, strict=True)):
-            own = mem[mem_piece == p]
-            times[i, lg.nodes[own]] = d[r, own]
+    if ins is not None:  # inside each source's own piece: the best of both ways
+        row, member, t = _own_piece(c, ins, limit)
+        i = ins.index[row]
+        times[i, member] = np.minimum(times[i, member], t)
     return times

@@ -74,6 +74,12 @@ def _check_cutoff(cutoff: float | None) -> float:
     return cutoff
 
 
+def _point_legs(network: RoadNetwork, points: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    snap = network.snap(points)
+    pos = np.flatnonzero(snap.node >= 0)
+    return pos, snap.node[pos], network.access_seconds(snap.distance_m[pos])
+
+
 def site_sources(network: RoadNetwork, sites: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Snapped sites as search sources, one per node (the nearest leg wins).
 
@@ -90,10 +96,7 @@ def site_sources(network: RoadNetwork, sites: Any) -> tuple[np.ndarray, np.ndarr
         Distinct source nodes, their leg seconds, and the site position kept for each
         (ties between sites of one node: the lowest position).
     """
-    snap = network.snap(sites)
-    pos = np.flatnonzero(snap.node >= 0)
-    node = snap.node[pos]
-    leg = network.access_seconds(snap.distance_m[pos])
+    pos, node, leg = _point_legs(network, sites)
     order = np.lexsort((pos, leg, node))
     node, leg, pos = node[order], leg[order], pos[order]
     first = np.ones(len(node), dtype=bool)
@@ -167,12 +170,6 @@ def nearest(
     t[over] = np.inf
     s[over] = -1
     return NearestResult(t, s, node=snap.node, distance_m=snap.distance_m)
-
-
-def _point_legs(network: RoadNetwork, points: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    snap = network.snap(points)
-    pos = np.flatnonzero(snap.node >= 0)
-    return pos, snap.node[pos], network.access_seconds(snap.distance_m[pos])
 
 
 def _one_side(
@@ -274,10 +271,7 @@ def times_from_sites(
     """
     network = _check_network(network)
     limit = _check_cutoff(cutoff)
-    snap = network.snap(sites)
-    pos = np.flatnonzero(snap.node >= 0)
-    nodes = snap.node[pos]
-    legs = network.access_seconds(snap.distance_m[pos])
+    pos, nodes, legs = _point_legs(network, sites)
     n = network.n_nodes
     per_block = max(1, BLOCK_CELLS // max(n, 1))
     if len(pos) <= per_block:
@@ -350,14 +344,9 @@ def route(network: RoadNetwork, origin: Any, destination: Any) -> Route:
         path.append(int(pred[path[-1]]))
     nodes = np.asarray(path[::-1], dtype=np.int64)
     arr = network.arrays
-    g = network.graph
-    # edge ids of the path: edges are sorted by (u, v), as the CSR rows
-    tails, heads = nodes[:-1], nodes[1:]
-    eid = np.array(
-        [g.indptr[t] + np.searchsorted(g.indices[g.indptr[t] : g.indptr[t + 1]], h)
-         for t, h in zip(tails, heads, strict=True)],
-        dtype=np.int64,
-    )
+    # edge ids of the path: edges are unique and sorted by (u, v)
+    n = network.n_nodes
+    eid = np.searchsorted(arr.u.astype(np.int64) * n + arr.v, nodes[:-1] * n + nodes[1:])
     legs = network.access_seconds(np.array([da, db])).sum()
     meters = float(arr.length_m[eid].sum()) + da + db
     return Route(float(dist[b] + legs), meters, nodes)

@@ -69,8 +69,9 @@ def _two_core(nbr: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     leaves = np.flatnonzero(deg <= 1)
     while len(leaves):
         alive[leaves] = False
-        np.subtract.at(deg, nbr[leaves].indices, 1)
-        cand = np.unique(nbr[leaves].indices)
+        touched = nbr[leaves].indices
+        np.subtract.at(deg, touched, 1)
+        cand = np.unique(touched)
         leaves = cand[alive[cand] & (deg[cand] <= 1)]
     return alive, deg
 
@@ -205,6 +206,25 @@ class Contraction:
         times[self.members] = best
         return times.T
 
+    def members_of(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The members of some pieces.
+
+        Parameters
+        ----------
+        pieces : ndarray of int64
+            Piece ids (repeats allowed).
+
+        Returns
+        -------
+        owner, member : ndarray of int64
+            For every member of every listed piece: the position in ``pieces``, and
+            the member's full id.
+        """
+        pieces = np.asarray(pieces, dtype=np.int64)
+        counts = self.member_ptr[pieces + 1] - self.member_ptr[pieces]
+        owner = np.repeat(np.arange(len(pieces)), counts)
+        return owner, self.members_by_piece[_ranges(self.member_ptr, pieces)]
+
     def local_graph(self, pieces: np.ndarray) -> LocalGraph:
         """The transposed subgraph of some pieces (with their anchor copies).
 
@@ -218,7 +238,7 @@ class Contraction:
         LocalGraph
         """
         pieces = np.asarray(pieces, dtype=np.int64)
-        mem = self.members_by_piece[_ranges(self.member_ptr, pieces)]
+        _, mem = self.members_of(pieces)
         copies = np.sort(np.concatenate([self.copy_id(pieces, 0), self.copy_id(pieces, 1)]))
         nodes = np.concatenate([np.sort(mem), copies])
         local = np.full(self.n + 2 * self.n_pieces, -1, dtype=np.int64)
