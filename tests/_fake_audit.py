@@ -163,7 +163,8 @@ def make_audit(seed: int = 5, threshold: int = 30) -> SimpleNamespace:
     pop = communes["population"].to_numpy(float)
     mins = communes["minutes_fs"].to_numpy(float)
     within20 = float(pop[np.nan_to_num(mins, nan=1e9) <= 20].sum())
-    within30 = float((pop * share).sum())
+    within = float((pop * share).sum())  # within the threshold
+    within30 = within if threshold == 30 else float(pop[np.nan_to_num(mins, nan=1e9) <= 30].sum())
     summary = {
         "departement": "05",
         "departement_nom": "Hautes-Alpes",
@@ -171,6 +172,8 @@ def make_audit(seed: int = 5, threshold: int = 30) -> SimpleNamespace:
         "population_within_20": within20,
         "population_within_30": within30,
         "share_within_30": within30 / pop.sum(),
+        "population_within_threshold": within,
+        "share_within_threshold": within / pop.sum(),
         "communes": n,
         "communes_beyond_threshold": int(communes["beyond_threshold"].sum()),
         "unreachable_population": float(communes["unreachable_population"].sum()),

@@ -89,10 +89,18 @@ def test_map_content_in_french(audit: Any, page: str) -> None:
         "France services fixes",
     ):
         assert f'"{layer}"' in decode(page), layer
-    # one feature per commune in the access layer, each with its class
-    for code in audit.communes["code_insee"]:
-        assert f'"code_insee": "{code}"' in page
-    assert page.count('"className": "px-commune px-commune-5"') >= 1
+    # one feature per commune in the access layer, each with the class of its minutes
+    # (bands <= 10, <= 20, <= 30, <= 45, > 45, unreachable: classes 0..5)
+    feats: dict[str, int] = {}
+    for cls, code in re.findall(r'"cls": (\d), "code_insee": "(\w{5})"', page):
+        feats.setdefault(code, int(cls))  # the access layer comes first (broadband next)
+    minutes = audit.communes.set_index("code_insee")["minutes_fs"].astype(float)
+    expect = {
+        code: 5 if not np.isfinite(m) else int(np.searchsorted([10, 20, 30, 45], m, side="left"))
+        for code, m in minutes.items()
+    }
+    assert feats == expect
+    assert {0, 1, 2, 3, 5} <= set(expect.values())  # the fake audit spans these classes
 
 
 def test_map_escapes_open_data_text(page: str) -> None:
@@ -104,7 +112,9 @@ def test_map_escapes_open_data_text(page: str) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in decoded
     assert "&lt;b onmouseover=alert(3)&gt;" in decoded
     assert "&#96;&#36;{alert(4)}&#96; &#92;u0041" in decoded
-    assert EVIL_ADDRESS and EVIL_COMMUNE_NAME and EVIL_VENUE_NAME
+    for raw in (EVIL_ADDRESS, EVIL_COMMUNE_NAME, EVIL_VENUE_NAME):
+        assert raw not in decoded, raw
+        assert st.esc(raw) in decoded, raw  # shown, escaped
 
 
 def test_folium_save_is_self_contained_too(audit: Any, tmp_path: Path) -> None:

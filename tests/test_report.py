@@ -101,8 +101,11 @@ def test_key_figures(report: tuple[Path, str], audit: Any) -> None:
     assert key["caption"] == "Chiffres clés"
     assert "row" in key["scopes"] and "col" in key["scopes"]
     text = {r[0][0]: r[1][0] for r in key["rows"][1:]}
-    assert text["Population du département"] == "359\u202f348"
-    assert text["Part de la population à moins de 30 min"].startswith("93,")
+    pop = audit.communes["population"].sum()
+    assert text["Population du département"] == f"{pop:,}".replace(",", "\u202f")
+    within = (audit.communes["population"] * audit.communes["share_within_threshold"]).sum()
+    pct = f"{100 * within / pop:.1f}".replace(".", ",")
+    assert text["Part de la population à moins de 30 min"] == f"{pct}\u202f%"
     beyond = int(audit.communes["beyond_threshold"].sum())
     assert text["Communes au-delà de 30 min (en moyenne pondérée)"] == f"{beyond} sur 163"
     assert text["France services prises en compte"] == "21, dont 0 hors du département"
@@ -157,10 +160,21 @@ def test_report_without_maps_or_gaps(audit: Any, tmp_path: Path) -> None:
     c["minutes_fs"] = np.minimum(np.nan_to_num(c["minutes_fs"], nan=5.0), 25.0)
     a.communes = c
     a.double_fracture = c.iloc[0:0]
-    a.summary = {}  # everything recomputed from the communes
+    a.summary = dict(a.summary, communes_beyond_threshold=0)
     page = write_report(a, tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "Aucune commune n'est au-delà de 30 min." in page
     assert "Aucune commune ne cumule" in page
     assert "Carte non fournie" in page
     assert "beyond-threshold" not in page
     assert "0 sur 163" in page
+
+
+def test_key_figures_use_the_audit_threshold(tmp_path: Path) -> None:
+    """At 45 min the row for 45 min shows the population within 45 min, not 30."""
+    a = make_audit(threshold=45)
+    within = a.summary["population_within_threshold"]
+    assert within != a.summary["population_within_30"]
+    page = write_report(a, tmp_path / "report.html").read_text(encoding="utf-8")
+    text = {r[0][0]: r[1][0] for r in parse(page)["key-figures"]["rows"][1:]}
+    row = text["Population à moins de 45 min d'une France services"]
+    assert row.startswith(f"{round(within):,}".replace(",", "\u202f") + " (")

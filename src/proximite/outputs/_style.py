@@ -230,9 +230,8 @@ def fmt_pct(value: object, digits: int = 1) -> str:
 def share_within(audit: object) -> float:
     """Share of the population within the audit's threshold.
 
-    Taken from ``audit.summary`` (``share_within_threshold``, else
-    ``share_within_30`` when the threshold is 30 min), else computed from the
-    communes (population-weighted ``share_within_threshold``).
+    Taken from ``audit.summary["share_within_threshold"]`` (computed by the audit from
+    its population points).
 
     Parameters
     ----------
@@ -244,25 +243,14 @@ def share_within(audit: object) -> float:
     float
         Share in [0, 1] (NaN when there is no population).
     """
-    summary = getattr(audit, "summary", None) or {}
-    threshold = int(getattr(audit, "threshold", 30))
-    for key in ("share_within_threshold", f"share_within_{threshold}"):
-        if key in summary and not is_missing(summary[key]):
-            return float(summary[key])
-    communes = audit.communes
-    pop = pd.to_numeric(communes["population"], errors="coerce").fillna(0).to_numpy(float)
-    share = (
-        pd.to_numeric(communes["share_within_threshold"], errors="coerce").fillna(0).to_numpy(float)
-    )
-    total = pop.sum()
-    return float((pop * share).sum() / total) if total > 0 else float("nan")
+    return float(audit.summary["share_within_threshold"])
 
 
 def departement_label(audit: object) -> str:
     """``"Hautes-Alpes (05)"`` when the summary carries a name, else ``"département 05"``."""
     summary = getattr(audit, "summary", None) or {}
     code = str(getattr(audit, "departement", summary.get("departement", "")))
-    name = summary.get("departement_nom") or summary.get("departement_name")
+    name = summary.get("departement_nom")
     if name and not is_missing(name):
         return f"{name} ({code})"
     return f"département {code}"

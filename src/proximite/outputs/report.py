@@ -92,37 +92,6 @@ def _sort_key(value: Any, missing: float = -1.0) -> str:
     return repr(x) if math.isfinite(x) else repr(missing)
 
 
-def _summary(audit: Any) -> dict[str, Any]:
-    """Key figures from ``audit.summary``, completed from the communes when missing."""
-    summary = dict(getattr(audit, "summary", None) or {})
-    c = audit.communes
-    threshold = int(getattr(audit, "threshold", 30))
-    pop = pd.to_numeric(c["population"], errors="coerce").fillna(0).to_numpy(float)
-    minutes = pd.to_numeric(c["minutes_fs"], errors="coerce").to_numpy(float)
-    share = pd.to_numeric(c["share_within_threshold"], errors="coerce").fillna(0).to_numpy(float)
-    summary.setdefault("population", float(pop.sum()))
-    summary.setdefault(
-        "population_within_20", float(pop[np.nan_to_num(minutes, nan=np.inf) <= 20].sum())
-    )
-    if threshold == 30:
-        summary.setdefault("population_within_30", float((pop * share).sum()))
-    summary.setdefault("communes", len(c))
-    summary.setdefault("communes_beyond_threshold", int(c["beyond_threshold"].astype(bool).sum()))
-    if "unreachable_population" in c.columns:
-        summary.setdefault(
-            "unreachable_population",
-            float(pd.to_numeric(c["unreachable_population"], errors="coerce").fillna(0).sum()),
-        )
-    sites = getattr(audit, "sites", None)
-    if sites is not None:
-        summary.setdefault("sites_used", len(sites))
-        if "outside_departement" in sites.columns:
-            summary.setdefault(
-                "sites_outside_departement", int(sites["outside_departement"].astype(bool).sum())
-            )
-    return summary
-
-
 def _share(part: Any, total: Any) -> str:
     p, t = _num(part), _num(total)
     if not (math.isfinite(p) and math.isfinite(t)) or t <= 0:
@@ -131,7 +100,7 @@ def _share(part: Any, total: Any) -> str:
 
 
 def _key_figures(audit: Any) -> str:
-    s = _summary(audit)
+    s = audit.summary
     threshold = int(getattr(audit, "threshold", 30))
     total = s.get("population")
     rows = [("Population du département", st.fmt_int(total))]
@@ -142,7 +111,7 @@ def _key_figures(audit: Any) -> str:
             + _share(s.get("population_within_20"), total),
         )
     )
-    within = s.get(f"population_within_{threshold}", s.get("population_within_30"))
+    within = s.get("population_within_threshold")
     rows.append(
         (
             f"Population à moins de {threshold} min d'une France services",
