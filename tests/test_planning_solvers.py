@@ -308,3 +308,19 @@ def test_solve_dispatches(inst):
     w, t, e, k = inst
     a = solvers.solve("mclp", w, to_sparse(t), e, threshold=THRESHOLD, k=k)
     assert a.objective == pytest.approx(mclp(w, to_sparse(t), e, THRESHOLD, k).objective)
+
+
+def test_lscp_stopped_before_any_bound_reports_it():
+    """HiGHS stopped at once has no finite bound yet: no crash, a greedy cover and no gap."""
+    rng = np.random.default_rng(7)
+    t = rng.uniform(0, 3600, (300, 5000))
+    t[t > 900] = np.inf
+    w = np.ones(5000)
+    res = lscp(w, t, None, 900, time_limit=0.0)
+    greedy = lscp(w, t, None, 900, solver="greedy")
+    assert res.status in ("time_limit", "optimal")
+    if res.status == "time_limit":
+        assert math.isnan(res.bound) or res.bound <= res.objective
+    assert res.objective <= greedy.objective  # never worse than greedy
+    covered = (t[res.chosen] <= 900).any(axis=0)
+    assert covered[np.isfinite(t).min(axis=0) <= 900].all()

@@ -841,7 +841,9 @@ def lscp(
     if res.status == "optimal":
         status, gap, bound = "optimal", 0.0, objective
     else:
-        status, bound = res.status, math.ceil(res.bound - 1e-9)
+        # a site count is an integer: round the bound up (none yet when HiGHS stopped early)
+        status = res.status
+        bound = math.ceil(res.bound - 1e-9) if math.isfinite(res.bound) else math.nan
         gap = _rel_gap(objective, bound)
     return _finish(
         "lscp",
