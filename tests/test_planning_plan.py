@@ -140,3 +140,18 @@ def test_bad_requests_are_clear_errors(world, tmp_path):
         plan_sites(world, k=1, candidates=tmp_path / "missing.gpkg")
     with pytest.raises(InputError, match="threshold"):
         plan_sites(world, k=1, threshold=-5)
+
+
+def test_format_plan_keeps_commas_in_names():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from proximite.cli.plan import format_plan
+
+    sites = pd.DataFrame({"rank": [1], "name": ["Diniapolis, La Fabrique"],
+                          "code_insee": ["04070"], "population_gained": [12345.4]})
+    plan = SimpleNamespace(method="mclp", sites=sites, threshold=30.0, status="optimal",
+                           solver="highs", gap=0.0, before={}, after={})
+    text = format_plan(plan)
+    assert "1. Diniapolis, La Fabrique (04070) : +12\u202f345 habitants" in text

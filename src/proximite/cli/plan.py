@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from proximite.cli.audit import _n
 from proximite.progress import progress_enabled
 
 
@@ -76,16 +77,15 @@ def format_plan(plan: Any) -> str:
     ]
     for row in plan.sites.itertuples():
         lines.append(f"  {row.rank}. {row.name} ({row.code_insee}) : "
-                     f"+{row.population_gained:,.0f} habitants à moins de "
-                     f"{plan.threshold:g} min".replace(",", " "))
+                     f"+{_n(row.population_gained)} habitants à moins de "
+                     f"{plan.threshold:g} min")  # names keep their commas
     before = plan.before.get("population_within_threshold")
     after = plan.after.get("population_within_threshold")
     total = plan.before.get("population")
     if before is not None and after is not None and total:
         lines.append(f"  population à moins de {plan.threshold:g} min : "
-                     f"{before:,.0f} ({100 * before / total:.1f} %) -> "
-                     f"{after:,.0f} ({100 * after / total:.1f} %)".replace(",", " "))
+                     f"{_n(before)} ({100 * before / total:.1f} %) -> "
+                     f"{_n(after)} ({100 * after / total:.1f} %)")
     if plan.method == "pmedian":
-        lines.append(f"  temps pondéré total : {plan.objective:,.0f} personnes-minutes".replace(
-            ",", " "))
+        lines.append(f"  temps pondéré total : {_n(plan.objective)} personnes-minutes")
     return "\n".join(lines)
