@@ -70,6 +70,12 @@ def bench_real(dep: str, path: Path) -> None:
     print(f"cache reload {t_load:.3f} s -> {t_build / t_load:.0f}x faster than a rebuild")
     sites = sites_of(dep)
     t_core, core = clock(lambda: net.contraction)
+    from proximite.network.contraction import _two_core, _undirected_neighbours
+
+    coo = net.graph.tocoo()
+    alive, _ = _two_core(_undirected_neighbours(coo.row, coo.col, net.n_nodes))
+    print(f"nodes on dead-end trees {1 - alive.mean():.0%}, on chains "
+          f"{(alive.sum() - core.n_core) / net.n_nodes:.0%}")
     print(f"junction core: {core.n_core:,} nodes ({core.n_core / net.n_nodes:.0%}), "
           f"{core.core_reversed.nnz:,} edges, {core.n_pieces:,} pieces; contracted in "
           f"{t_core:.2f} s (once per network, on first search)")
@@ -97,10 +103,22 @@ def bench_real(dep: str, path: Path) -> None:
 
     ok = snap.node >= 0
     nodes, legs = snap.node[ok], net.access_seconds(snap.distance_m[ok])
-    ins = _search._inside(core, nodes)
+    ins = _search._inside(core, nodes, legs, cutoff)
     t_floor, _ = clock(lambda: _search._core_search(core, nodes, legs, cutoff, ins), repeat=3)
     print(f"  of which the {len(nodes)} bounded core searches alone (scipy dijkstra): "
           f"{t_floor * 1000:.1f} ms -> at most {t_nxiso / t_floor:.0f}x with SciPy's Dijkstra")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scipy.sparse.csgraph import dijkstra
+
+    src = np.arange(0, net.n_nodes, max(1, net.n_nodes // 40))[:40]
+    g = net.graph_reversed
+    t_one, _ = clock(lambda: dijkstra(g, indices=src), repeat=2)
+    with ThreadPoolExecutor(2) as pool:
+        t_two, _ = clock(lambda: list(pool.map(lambda s: dijkstra(g, indices=s),
+                                               np.array_split(src, 2))), repeat=2)
+    print(f"  40 full searches: 1 thread {t_one * 1000:.0f} ms, 2 threads {t_two * 1000:.0f} ms "
+          f"(SciPy's Dijkstra holds the GIL when these are equal)")
     t_poly, iso = clock(lambda: access.isochrones(net, sites, minutes=(10, 20, 30)))
     t_sa, _ = clock(lambda: access.service_areas(net, res.seconds, minutes=(10, 20, 30)))
     print(f"isochrone polygons ({len(iso)}): {t_poly:.1f} s; service areas (3): {t_sa:.1f} s")
